@@ -1,0 +1,133 @@
+"""The Flask application factory."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Flask, request, session
+from flask_login import current_user
+from sqlalchemy import event
+from sqlalchemy.engine import Engine as SAEngine
+
+from app.extensions import babel, csrf, db, login_manager, migrate
+from config import Config, config_from_env
+
+
+def create_app(config_class: type[Config] | Config | None = None, **overrides) -> Flask:
+    """Build the platform: configuration, extensions, blueprints, error handlers, CLI, scheduler.
+
+    :param config_class: a ``Config`` class or instance; default from ``APP_ENV``.
+    :param overrides: configuration values that win over the class (tests use this).
+    """
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_object(config_class or config_from_env())
+    app.config.update(overrides)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(app.instance_path, "itsm.sqlite")
+    app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)  # checked in _protect_forms, API tokens exempt
+
+    _register_extensions(app)
+    _register_runtime(app)
+    _register_blueprints(app)
+    _register_errors(app)
+    _register_cli(app)
+    _register_scheduler(app)
+    return app
+
+
+@event.listens_for(SAEngine, "connect")
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    """SQLite: WAL journal, enforced foreign keys, and a busy timeout instead of instant 'locked' errors."""
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.close()
+
+
+def _select_locale() -> str:
+    """Session choice, then the user's saved choice, then Accept-Language."""
+    languages = ["zh_CN", "en"]
+    chosen = session.get("locale")
+    if chosen in languages:
+        return chosen
+    if current_user and current_user.is_authenticated and current_user.locale in languages:
+        return current_user.locale
+    best = request.accept_languages.best_match(["zh_CN", "zh", "en"], default="zh_CN")
+    return "en" if best == "en" else "zh_CN"
+
+
+def _select_timezone() -> str | None:
+    """The user's zone when set; else the configured default."""
+    if current_user and current_user.is_authenticated and current_user.timezone:
+        return current_user.timezone
+    return None
+
+
+def _register_extensions(app: Flask) -> None:
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=_select_locale, timezone_selector=_select_timezone)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message_category = "info"
+
+    from app import auth_loaders  # noqa: F401 - registers the user and token loaders
+
+    @app.before_request
+    def _protect_forms() -> None:
+        """CSRF on every state-changing request, except API calls authenticated by a bearer token."""
+        if request.method in {"GET", "HEAD", "OPTIONS"}:
+            return
+        if request.blueprint == "api" and request.headers.get("Authorization", "").startswith("Bearer "):
+            return
+        csrf.protect()
+
+
+def _register_runtime(app: Flask) -> None:
+    from app.services.runtime import Runtime
+
+    app.extensions["itsm_runtime"] = Runtime.from_config(app.config)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from app.admin import bp as admin_bp
+    from app.api import bp as api_bp
+    from app.audit import bp as audit_bp
+    from app.auth import bp as auth_bp
+    from app.processes import bp as processes_bp
+    from app.tasks import bp as tasks_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(tasks_bp)
+    app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(processes_bp, url_prefix="/processes")
+    app.register_blueprint(audit_bp, url_prefix="/audit")
+    app.register_blueprint(api_bp, url_prefix="/api/v1")
+
+
+def _register_errors(app: Flask) -> None:
+    from app.errors import register_error_handlers
+
+    register_error_handlers(app)
+
+
+def _register_cli(app: Flask) -> None:
+    from app.cli import register_cli
+
+    register_cli(app)
+
+
+def _register_scheduler(app: Flask) -> None:
+    if not app.config.get("SCHEDULER_ENABLED") or app.config.get("TESTING"):
+        return
+    # Under the reloader only the child serves requests; the parent must not run jobs.
+    if app.debug and os.environ.get("WERKZEUG_RUN_MAIN") != "true":
+        return
+    from app.scheduler import start_scheduler
+
+    start_scheduler(app)

@@ -1,0 +1,61 @@
+"""The OpenAPI document, generated from the marshmallow schemas and the routes' docstrings."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
+
+from app.api import schemas
+
+PATHS = {
+    "/processes": {"get": ("List processes the caller may start", None, "ProcessOut")},
+    "/processes/{process_id}/instances": {"post": ("Start a process", "StartInput", "InstanceOut")},
+    "/instances": {"get": ("The caller's requests (all=1: every instance, for staff)", None, "InstanceOut")},
+    "/instances/{instance_id}": {"get": ("One instance with its open tasks", None, "InstanceOut")},
+    "/instances/{instance_id}/history": {"get": ("An instance's history", None, "HistoryOut")},
+    "/tasks": {"get": ("The caller's inbox", None, "TaskOut")},
+    "/tasks/{task_id}": {"get": ("One task and its form", None, "TaskOut")},
+    "/tasks/{task_id}/claim": {"post": ("Claim a task", None, "TaskOut")},
+    "/tasks/{task_id}/release": {"post": ("Release a task", None, "TaskOut")},
+    "/tasks/{task_id}/reassign": {"post": ("Reassign a task (managers)", "ReassignInput", "TaskOut")},
+    "/tasks/{task_id}/complete": {"post": ("Complete a task", "CompleteInput", "InstanceOut")},
+    "/cis": {"get": ("Configuration items", None, "CIOut")},
+}
+
+ERRORS = {
+    "401": {"description": "Not signed in (session cookie or `Authorization: Bearer <token>`)."},
+    "403": {"description": "Signed in, but not allowed for this object."},
+    "404": {"description": "No such object."},
+    "409": {"description": "The object changed: task already completed or claimed by someone else."},
+    "422": {"description": "Invalid input; `error.fields` maps each field to its messages."},
+}
+
+
+@cache
+def openapi_document() -> dict:
+    """Build the document once per process."""
+    spec = APISpec(title="ITSM platform API", version="1.0.0", openapi_version="3.0.3",
+                   plugins=[MarshmallowPlugin()], servers=[{"url": "/api/v1"}])
+    spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
+    for name in {schema for ops in PATHS.values() for (_, i, o) in ops.values() for schema in (i, o) if schema}:
+        spec.components.schema(name, schema=getattr(schemas, name))
+    for path, ops in PATHS.items():
+        operations = {}
+        for method, (summary, body, out) in ops.items():
+            operation = {
+                "summary": summary,
+                "security": [{"bearer": []}],
+                "responses": {"200": {"description": "OK", "content": {"application/json": {"schema": out}}},
+                              **ERRORS},
+            }
+            if body:
+                operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
+            params = [p.strip("{}") for p in path.split("/") if p.startswith("{")]
+            if params:
+                operation["parameters"] = [{"in": "path", "name": p, "required": True,
+                                            "schema": {"type": "string"}} for p in params]
+            operations[method] = operation
+        spec.path(path=path, operations=operations)
+    return spec.to_dict()

@@ -1,0 +1,61 @@
+"""Demo users (one per role of spec/processes.md) and demo configuration items for `flask seed-demo`."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import User
+from app.roles import ROLES
+from app.services import records, users
+
+DEMO_PASSWORD = "demo"  # noqa: S105 - published demo credential, documented in the README
+
+#: username -> (display name, roles, roles managed). The first nine are the incident journey's cast.
+DEMO_USERS: dict[str, tuple[str, set[str], set[str]]] = {
+    "requester": ("张三 (请求者)", set(), set()),
+    "desk": ("李四 (服务台)", {"service_desk"}, set()),
+    "l1": ("王五 (一线支持)", {"support_l1"}, set()),
+    "l2": ("赵六 (二线支持)", {"support_l2"}, set()),
+    "l3": ("钱七 (三线支持)", {"support_l3"}, set()),
+    "incmgr": ("孙八 (事件管理组长)", {"incident_manager", "service_desk", "support_l1", "support_l2",
+                                      "support_l3"}, {"service_desk", "support_l1", "support_l2", "support_l3"}),
+    "owner": ("周九 (流程负责人)", {"process_owner"}, set()),
+    "auditor": ("吴十 (审计员)", {"auditor"}, set()),
+    "admin": ("管理员", {"admin"}, set()),
+}
+
+DEMO_CIS = [
+    ("SRV-APP-01", "环境监测应用服务器 01", "server"),
+    ("SRV-DB-01", "环境数据库服务器 01", "server"),
+    ("NET-CORE-01", "核心交换机 01", "network"),
+    ("APP-EMS", "环境监测信息系统", "application"),
+    ("APP-PORTAL", "政务门户网站", "application"),
+    ("DB-ORA-EMS", "EMS Oracle 数据库", "database"),
+]
+
+
+def _all_demo_users() -> dict[str, tuple[str, set[str], set[str]]]:
+    """The cast above plus one user per remaining role, named after the role."""
+    cast = dict(DEMO_USERS)
+    covered = set().union(*(roles for _, roles, _ in cast.values()))
+    for code, (zh, _en) in ROLES.items():
+        if code not in covered and code != "requester":
+            cast[code] = (f"{zh} (demo)", {code}, {code})
+    return cast
+
+
+def seed_demo() -> list[str]:
+    """Create the roles, demo users and CIs that do not exist yet; returns the usernames created."""
+    users.ensure_roles()
+    for code, name, ci_class in DEMO_CIS:
+        records.ensure_ci(code, name, ci_class, owner="desk")
+    db.session.commit()
+    created = []
+    for username, (display, roles, managed) in _all_demo_users().items():
+        if db.session.scalar(select(User.id).where(User.username == username)) is not None:
+            continue
+        users.create_user(None, users.UserInput(username=username, display_name=display, password=DEMO_PASSWORD,
+                                                timezone="Asia/Shanghai"), roles, managed)
+        created.append(username)
+    return created

@@ -1,0 +1,76 @@
+"""Every error becomes an HTTP answer here, in one place: HTML for pages, JSON for the API."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, render_template, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from app.extensions import db
+from app.services.errors import DomainError
+
+log = logging.getLogger(__name__)
+
+TITLES = {
+    400: "Bad request",
+    401: "Sign-in required",
+    403: "Not allowed",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    413: "Request too large",
+    422: "Invalid input",
+    500: "Internal error",
+}
+
+
+def wants_json() -> bool:
+    """API paths, and clients that prefer JSON over HTML, get JSON errors."""
+    if request.blueprint == "api" or request.path.startswith("/api/"):
+        return True
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+
+
+def error_response(status: int, code: str, message: str, details: dict | None = None):
+    """Render one error as JSON or as the error page."""
+    if wants_json():
+        body = {"error": {"status": status, "code": code, "message": message}}
+        if details:
+            body["error"].update(details)
+        return jsonify(body), status
+    title = _(TITLES.get(status, "Error"))
+    return render_template("errors/error.html", status=status, title=title, message=message,
+                           details=details or {}), status
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Map domain exceptions, HTTP exceptions, CSRF failures and crashes to answers."""
+
+    @app.errorhandler(DomainError)
+    def _domain(exc: DomainError):
+        db.session.rollback()
+        return error_response(exc.status, exc.code, exc.message, exc.details)
+
+    @app.errorhandler(CSRFError)
+    def _csrf(exc: CSRFError):
+        message = _("The form has expired or did not come from this site. Reload the page and submit again.")
+        return error_response(400, "csrf", message)
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException):
+        if exc.code == 401 and not wants_json():
+            return exc.get_response()
+        status = exc.code or 500
+        return error_response(status, (exc.name or "error").lower().replace(" ", "_"), exc.description or "")
+
+    @app.errorhandler(Exception)
+    def _crash(exc: Exception):
+        db.session.rollback()
+        log.exception("Unhandled error on %s %s", request.method, request.path)
+        if app.config.get("PROPAGATE_EXCEPTIONS") and app.testing:
+            raise exc
+        return error_response(500, "internal", _("Something went wrong on our side. The error was logged."))

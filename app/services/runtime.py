@@ -1,0 +1,86 @@
+"""The per-application runtime: the engine, the form catalogue and the cache of parsed process packages."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Collection, Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from flask import current_app
+
+from app.models import ProcessVersion
+from app.models._types import utc_now
+from app.roles import lane_role
+from app.services.formdefs import FormCatalog
+from engine import Engine, ProcessPackage, ScriptLimits, load_directory, load_package
+
+
+class Runtime:
+    """What every command needs besides the database; one per Flask app."""
+
+    def __init__(self, processes_dir: str, forms_dir: str, script_limits: ScriptLimits) -> None:
+        self.processes_dir = Path(processes_dir)
+        self.forms = FormCatalog(Path(forms_dir))
+        #: The platform's clock; tests replace it to travel in time.
+        self.clock: Callable[[], datetime] = utc_now
+        self.engine = Engine(clock=lambda: self.clock(), script_limits=script_limits)
+        self._packages: dict[tuple[str, str], ProcessPackage] = {}
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> Runtime:
+        """Build the runtime from the Flask configuration."""
+        limits = ScriptLimits(
+            cpu_seconds=int(config["SCRIPT_CPU_SECONDS"]),
+            wall_seconds=config["SCRIPT_WALL_SECONDS"],
+            memory_mb=config["SCRIPT_MEMORY_MB"],
+        )
+        return cls(config["PROCESSES_DIR"], config["FORMS_DIR"], limits)
+
+    def now(self) -> datetime:
+        """The current time by the platform's clock (aware, UTC)."""
+        return self.clock()
+
+    def load_processes(self) -> dict[str, ProcessPackage]:
+        """Parse and lint every process in the processes folder (raises ProcessLoadError)."""
+        packages = load_directory(self.processes_dir, forms=self.forms.names(), lane_role=lane_role)
+        with self._lock:
+            for package in packages.values():
+                self._packages[(package.process_id, package.content_hash)] = package
+        return packages
+
+    def package_for(self, version: ProcessVersion) -> ProcessPackage:
+        """The parsed package of a stored version, parsed once per (process id, content hash)."""
+        key = (version.process_id, version.content_hash)
+        with self._lock:
+            cached = self._packages.get(key)
+        if cached is not None:
+            return cached
+        bpmn_name = f"{version.process_id}.bpmn"
+        dmns = {name: text for name, text in version.files.items() if name != bpmn_name}
+        # A stored version passed the form check when it was deployed; forms renamed since must not lock it out.
+        package = load_package(version.files[bpmn_name], dmns, forms=_AnyName(), lane_role=lane_role,
+                               filename=bpmn_name)
+        with self._lock:
+            self._packages[key] = package
+        return package
+
+
+class _AnyName(Collection[str]):
+    """A collection that contains every name (the form check is skipped for stored versions)."""
+
+    def __contains__(self, item: object) -> bool:
+        return True
+
+    def __iter__(self):
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
+
+
+def get_runtime() -> Runtime:
+    """The runtime of the current application."""
+    return current_app.extensions["itsm_runtime"]

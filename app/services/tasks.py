@@ -1,0 +1,144 @@
+"""The role inbox: which open tasks a user sees, and claiming, releasing and reassigning them."""
+
+from __future__ import annotations
+
+from sqlalchemy import and_, or_, select
+
+from app.extensions import db
+from app.models import HumanTask, Membership, ProcessInstance, User
+from app.roles import REQUESTER, ROLES
+from app.services import audit
+from app.services.commands import command
+from app.services.errors import Conflict, Forbidden, InvalidInput, NotFound
+from app.services.runtime import get_runtime
+
+
+def _role_name(code: str) -> str:
+    return ROLES.get(code, (code, code))[1]
+
+
+def check_can_see(actor: User, task: HumanTask) -> None:
+    """Only holders of the task's role see it (requester tasks: only the person who raised the request)."""
+    if task.role == REQUESTER:
+        if task.assignee_id != actor.id:
+            raise Forbidden("This task belongs to the person who raised the request.")
+    elif not actor.has_role(task.role):
+        raise Forbidden(f"This task is for the role '{_role_name(task.role)}', which you do not hold.")
+
+
+def check_can_work(actor: User, task: HumanTask) -> None:
+    """Seeing the task, and it is not claimed by somebody else."""
+    check_can_see(actor, task)
+    if task.assignee_id is not None and task.assignee_id != actor.id:
+        raise Conflict(f"This task is claimed by {task.assignee.display_name}.")
+
+
+def get_task(actor: User, task_id: int) -> HumanTask:
+    """A task the user may see."""
+    task = db.session.get(HumanTask, task_id)
+    if task is None:
+        raise NotFound("No such task.")
+    check_can_see(actor, task)
+    return task
+
+
+def _visible(actor: User):
+    roles = actor.role_codes - {REQUESTER}
+    return or_(HumanTask.role.in_(roles), and_(HumanTask.role == REQUESTER, HumanTask.assignee_id == actor.id))
+
+
+SORTS = {
+    "due": (HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.id),
+    "priority": (HumanTask.priority.is_(None), HumanTask.priority, HumanTask.id),
+    "created": (HumanTask.id.desc(),),
+}
+
+
+def inbox(actor: User, *, role: str | None = None, scope: str = "all", q: str | None = None, sort: str = "due",
+          page: int = 1, per_page: int = 25):
+    """Open tasks of the user's roles, filtered, sorted and paged (a Flask-SQLAlchemy Pagination)."""
+    query = select(HumanTask).join(ProcessInstance).where(HumanTask.status == "open", _visible(actor))
+    if role:
+        query = query.where(HumanTask.role == role)
+    if scope == "mine":
+        query = query.where(HumanTask.assignee_id == actor.id)
+    elif scope == "unassigned":
+        query = query.where(HumanTask.assignee_id.is_(None))
+    if q:
+        like = f"%{q.strip()}%"
+        query = query.where(or_(ProcessInstance.business_key.ilike(like), ProcessInstance.title.ilike(like),
+                                HumanTask.name.ilike(like)))
+    query = query.order_by(*SORTS.get(sort, SORTS["due"]))
+    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+
+
+def _locked(task_id: int) -> HumanTask:
+    task = db.session.scalar(select(HumanTask).where(HumanTask.id == task_id).with_for_update()
+                             .execution_options(populate_existing=True))
+    if task is None:
+        raise NotFound("No such task.")
+    if task.status != "open":
+        raise Conflict("This task is no longer open.")
+    return task
+
+
+def _audit(kind: str, actor: User, task: HumanTask, **extra) -> None:
+    audit.append(kind=kind, actor=actor.username, instance_id=task.instance_id,
+                 payload={"task_id": task.id, "element_id": task.element_id, **extra},
+                 result={"assignee": task.assignee.username if task.assignee else None},
+                 at=get_runtime().now())
+
+
+@command
+def claim(actor: User, task_id: int) -> HumanTask:
+    """Take an open task of one's role so that colleagues see it is being worked on."""
+    task = _locked(task_id)
+    check_can_work(actor, task)
+    if task.assignee_id != actor.id:
+        task.assignee = actor
+        _audit("claim", actor, task)
+    db.session.commit()
+    return task
+
+
+@command
+def release(actor: User, task_id: int) -> HumanTask:
+    """Give a claimed task back to the role's queue (its holder, or a manager of the role)."""
+    task = _locked(task_id)
+    check_can_see(actor, task)
+    if task.role == REQUESTER:
+        raise Conflict("A requester's task cannot be released.")
+    if task.assignee_id not in (None, actor.id) and not can_reassign(actor, task):
+        raise Forbidden("Only the person holding this task or a manager of its role may release it.")
+    task.assignee = None
+    _audit("release", actor, task)
+    db.session.commit()
+    return task
+
+
+def can_reassign(actor: User, task: HumanTask) -> bool:
+    """Managers of the task's role (and admins) may hand it to another holder of the role."""
+    return task.role != REQUESTER and (task.role in actor.managed_role_codes or actor.has_role("admin"))
+
+
+def candidates(task: HumanTask) -> list[User]:
+    """Active users holding the task's role, by name."""
+    query = (select(User).join(Membership).where(Membership.role_code == task.role, User.active)
+             .order_by(User.display_name))
+    return list(db.session.scalars(query))
+
+
+@command
+def reassign(actor: User, task_id: int, username: str) -> HumanTask:
+    """Hand a task to another holder of its role (managers only)."""
+    task = _locked(task_id)
+    if not can_reassign(actor, task):
+        raise Forbidden("Only a manager of this task's role may reassign it.")
+    target = db.session.scalar(select(User).where(User.username == username, User.active))
+    if target is None or not target.has_role(task.role):
+        raise InvalidInput("Choose a user who holds the task's role.",
+                           {"assignee": ["This user does not hold the task's role."]})
+    task.assignee = target
+    _audit("reassign", actor, task, assignee=target.username)
+    db.session.commit()
+    return task

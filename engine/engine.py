@@ -74,7 +74,7 @@ class Engine:
                     task.data.update(copy.deepcopy(data))
                     task.run()
                     _run(workflow)
-        return reader.result(snapshots.dump(workflow), script_engine.calls)
+        return reader.result(snapshots.dump, script_engine.calls)
 
     def complete_task(
         self, package: ProcessPackage, snapshot: str, task_id: str, data: dict[str, Any]
@@ -94,15 +94,29 @@ class Engine:
             task.data.update(copy.deepcopy(data))
             task.run()
             _run(workflow)
-        return reader.result(snapshots.dump(workflow), script_engine.calls)
+        return reader.result(snapshots.dump, script_engine.calls)
 
     def fire_due_timers(self, package: ProcessPackage, snapshot: str) -> CommandResult:
-        """Fire every timer due by the clock and run on (timers not yet due keep waiting)."""
+        """Fire every timer due by the clock, in due order, and run on.
+
+        Overdue timers are replayed at their own due times, earliest first, so a reminder due
+        before an interrupting deadline still fires, and timers reached on the way are computed
+        from the time they were reached. Timers not yet due keep waiting.
+        """
         workflow, script_engine, reader = self._restore(package, snapshot)
+        now = script_engine.now()
         with _guard():
+            for _ in range(_MAX_ROUNDS):
+                due = [t.due_at for t in reader.waiting_timers() if t.due_at <= now]
+                if not due:
+                    break
+                script_engine.replay_time = min(due)
+                workflow.refresh_timers()
+                _run(workflow)
+            script_engine.replay_time = None
             workflow.refresh_timers()
             _run(workflow)
-        return reader.result(snapshots.dump(workflow), script_engine.calls)
+        return reader.result(snapshots.dump, script_engine.calls)
 
     def deliver_message(
         self, package: ProcessPackage, snapshot: str, name: str, payload: dict[str, Any]
@@ -123,14 +137,14 @@ class Engine:
                     hint="Check the message name and its correlation values.",
                 ) from exc
             _run(workflow)
-        return reader.result(snapshots.dump(workflow), script_engine.calls)
+        return reader.result(snapshots.dump, script_engine.calls)
 
     def cancel(self, package: ProcessPackage, snapshot: str) -> CommandResult:
         """Cancel the instance: every open task, timer and subscription ends."""
         workflow, script_engine, reader = self._restore(package, snapshot)
         workflow.cancel()
         reader.fact("cancelled", package.process_id, package.name, None)
-        return reader.result(snapshots.dump(workflow), script_engine.calls)
+        return reader.result(snapshots.dump, script_engine.calls)
 
     def state(self, package: ProcessPackage, snapshot: str) -> CommandResult:
         """Describe the instance without changing it (the snapshot is returned as given)."""

@@ -74,10 +74,12 @@ class SafeScriptEngine(PythonScriptEngine):
         self.runner = runner
         self.clock = clock
         self.calls: list[PlatformCall] = []
+        #: While catching up on overdue timers, the time being replayed (see Engine.fire_due_timers).
+        self.replay_time: datetime | None = None
 
     def now(self) -> datetime:
-        """The clock's current time, converted to aware UTC."""
-        value = self.clock()
+        """The clock's current time (or the replayed time), converted to aware UTC."""
+        value = self.replay_time or self.clock()
         if value.tzinfo is None:
             raise ScriptError("the engine clock returned a naive datetime", hint="Use aware UTC times.")
         return value.astimezone(UTC)

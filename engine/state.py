@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -107,8 +108,14 @@ class Reader:
             return "running"
         return "completed" if self.workflow.success else "cancelled"
 
-    def result(self, snapshot: str, calls: list[PlatformCall]) -> CommandResult:
-        """Build the CommandResult for the workflow as it is now."""
+    def result(self, dump: Callable[[BpmnWorkflow], str] | str, calls: list[PlatformCall]) -> CommandResult:
+        """Build the CommandResult for the workflow as it is now.
+
+        :param dump: serializes the workflow; called after outgoing messages are drained, so a
+            stored snapshot never holds a message twice. A string is taken as the snapshot as is.
+        """
+        messages = self._messages()
+        snapshot = dump if isinstance(dump, str) else dump(self.workflow)
         tasks = all_tasks(self.workflow)
         completed = [t for t in tasks if t.state == TaskState.COMPLETED and _element(t)]
         for task in completed:
@@ -125,7 +132,7 @@ class Reader:
             status=status,
             open_tasks=self._open_tasks(),
             timers=self._timers(),
-            messages=self._messages(),
+            messages=messages,
             facts=list(self.facts),
             data=copy.deepcopy(last[-1].data) if last else {},
             completed_elements=[_element(t) for t in completed],
@@ -154,6 +161,10 @@ class Reader:
     def _waiting(self) -> list[Any]:
         return [t for t in all_tasks(self.workflow) if t.state == TaskState.WAITING
                 and isinstance(t.task_spec, CatchingEvent)]
+
+    def waiting_timers(self) -> list[WaitingTimer]:
+        """The timers the instance waits on now, earliest first."""
+        return self._timers()
 
     def _timers(self) -> list[WaitingTimer]:
         timers = []

@@ -50,8 +50,14 @@ SAFE_FUNCTIONS: dict[str, Any] = {
 }
 
 _UNSAFE_ATTRS = {"format", "format_map", "maketrans", "translate", "encode", "from_bytes", "to_bytes"}
+# Expressions must not change the task data they read.
+_MUTATORS = {
+    "append", "extend", "insert", "remove", "pop", "popitem", "clear", "sort", "reverse", "update",
+    "setdefault", "add", "discard", "difference_update", "intersection_update",
+    "symmetric_difference_update",
+}
 ALLOWED_ATTRS: dict[Any, set[str]] = {
-    cls: set(names) - _UNSAFE_ATTRS for cls, names in BASIC_ALLOWED_ATTRS.items()
+    cls: set(names) - _UNSAFE_ATTRS - _MUTATORS for cls, names in BASIC_ALLOWED_ATTRS.items()
 }
 
 _FORMAT_SPEC = re.compile(r"^(.?[<>^=])?[+\- ]?#?0?\d{0,3}[,_]?(\.\d{1,2})?[bcdeEfFgGnosxX%]?$")

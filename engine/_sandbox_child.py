@@ -20,18 +20,51 @@ from RestrictedPython.Guards import (
 from RestrictedPython.PrintCollector import PrintCollector
 
 _INPLACE = {
-    "+=": operator.iadd, "-=": operator.isub, "*=": operator.imul, "/=": operator.itruediv,
-    "//=": operator.ifloordiv, "%=": operator.imod, "**=": operator.ipow, "|=": operator.ior,
-    "&=": operator.iand, "^=": operator.ixor, "<<=": operator.ilshift, ">>=": operator.irshift,
+    "+=": operator.iadd,
+    "-=": operator.isub,
+    "*=": operator.imul,
+    "/=": operator.itruediv,
+    "//=": operator.ifloordiv,
+    "%=": operator.imod,
+    "**=": operator.ipow,
+    "|=": operator.ior,
+    "&=": operator.iand,
+    "^=": operator.ixor,
+    "<<=": operator.ilshift,
+    ">>=": operator.irshift,
 }
 _EXTRA_BUILTINS = {
-    "dict": dict, "list": list, "set": set, "frozenset": frozenset, "tuple": tuple,
-    "sorted": sorted, "reversed": reversed, "min": min, "max": max, "sum": sum, "any": any,
-    "all": all, "enumerate": enumerate, "zip": zip, "map": map, "filter": filter,
+    "dict": dict,
+    "list": list,
+    "set": set,
+    "frozenset": frozenset,
+    "tuple": tuple,
+    "sorted": sorted,
+    "reversed": reversed,
+    "min": min,
+    "max": max,
+    "sum": sum,
+    "any": any,
+    "all": all,
+    "enumerate": enumerate,
+    "zip": zip,
+    "map": map,
+    "filter": filter,
 }
-_RESERVED = {"__builtins__", "_getattr_", "_getitem_", "_getiter_", "_write_", "_print_",
-             "_inplacevar_", "_iter_unpack_sequence_", "_unpack_sequence_", "__name__",
-             "__metaclass__", "_print"}
+_RESERVED = {
+    "__builtins__",
+    "_getattr_",
+    "_getitem_",
+    "_getiter_",
+    "_write_",
+    "_print_",
+    "_inplacevar_",
+    "_iter_unpack_sequence_",
+    "_unpack_sequence_",
+    "__name__",
+    "__metaclass__",
+    "_print",
+}
 
 
 def _getattr(obj, name, default=None):
@@ -73,6 +106,7 @@ def main():
     def stub(name):
         def call(*args, **kwargs):
             calls.append({"function": name, "args": list(args), "kwargs": kwargs})
+
         call.__name__ = name
         return call
 
@@ -116,8 +150,9 @@ def main():
         _reply({"ok": False, "kind": "failed", "message": "too deep recursion", "line": _line_of(exc)})
         return
     except Exception as exc:
-        _reply({"ok": False, "kind": "failed", "message": f"{type(exc).__name__}: {exc}",
-                "line": _line_of(exc)})
+        _reply(
+            {"ok": False, "kind": "failed", "message": f"{type(exc).__name__}: {exc}", "line": _line_of(exc)}
+        )
         return
     data = {}
     for key, value in namespace.items():
@@ -126,15 +161,27 @@ def main():
         try:
             json.dumps(value)
         except (TypeError, ValueError):
-            _reply({"ok": False, "kind": "failed", "line": None,
-                    "message": f"the script left a {type(value).__name__} in '{key}', which cannot be stored"})
+            _reply(
+                {
+                    "ok": False,
+                    "kind": "failed",
+                    "line": None,
+                    "message": f"the script left a {type(value).__name__} in '{key}', which cannot be stored",
+                }
+            )
             return
         data[key] = value
     try:
         _reply({"ok": True, "data": data, "calls": calls})
     except (TypeError, ValueError):
-        _reply({"ok": False, "kind": "failed", "line": None,
-                "message": "a platform function was called with a value that cannot be stored"})
+        _reply(
+            {
+                "ok": False,
+                "kind": "failed",
+                "line": None,
+                "message": "a platform function was called with a value that cannot be stored",
+            }
+        )
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ from SpiffWorkflow.util.task import TaskState
 from . import snapshot as snapshots
 from .errors import EngineError, MessageNotAccepted, ScriptError, TaskNotFound
 from .loader import specs_for
-from .results import CommandResult, Fact, HumanTask, ProcessPackage, WaitingTimer
+from .results import CommandResult, ProcessPackage
 from .script_engine import Clock, SafeScriptEngine, utc_now
 from .scripts import ScriptLimits, ScriptRunner
 from .state import Reader
@@ -57,7 +57,9 @@ class Engine:
         """Start an instance with ``data``; complete the package's start task with it, if any."""
         script_engine = self._script_engine()
         spec, subprocess_specs = specs_for(package)
-        workflow = snapshots.attach(BpmnWorkflow(spec, subprocess_specs, script_engine=script_engine), package)
+        workflow = snapshots.attach(
+            BpmnWorkflow(spec, subprocess_specs, script_engine=script_engine), package
+        )
         reader = Reader(workflow, package, script_engine.now())
         reader.fact("started", package.process_id, package.name, None)
         with _guard():
@@ -66,8 +68,11 @@ class Engine:
             _run(workflow)
             if package.start_task:
                 task = next(
-                    (t for t in workflow.get_tasks(state=TaskState.READY, manual=True)
-                     if t.task_spec.bpmn_id == package.start_task),
+                    (
+                        t
+                        for t in workflow.get_tasks(state=TaskState.READY, manual=True)
+                        if t.task_spec.bpmn_id == package.start_task
+                    ),
                     None,
                 )
                 if task is not None:
@@ -156,7 +161,9 @@ class Engine:
     def _script_engine(self) -> SafeScriptEngine:
         return SafeScriptEngine(ScriptRunner(self.script_limits, self.platform_functions), self.clock)
 
-    def _restore(self, package: ProcessPackage, snapshot: str) -> tuple[BpmnWorkflow, SafeScriptEngine, Reader]:
+    def _restore(
+        self, package: ProcessPackage, snapshot: str
+    ) -> tuple[BpmnWorkflow, SafeScriptEngine, Reader]:
         script_engine = self._script_engine()
         workflow = snapshots.load(snapshot, package, specs_for(package))
         workflow.script_engine = script_engine
@@ -239,4 +246,3 @@ def _guard() -> Iterator[None]:
             element_id=getattr(spec, "bpmn_id", None),
             hint="Check the expressions and data of that element.",
         ) from exc
-

@@ -52,8 +52,21 @@ SAFE_FUNCTIONS: dict[str, Any] = {
 _UNSAFE_ATTRS = {"format", "format_map", "maketrans", "translate", "encode", "from_bytes", "to_bytes"}
 # Expressions must not change the task data they read.
 _MUTATORS = {
-    "append", "extend", "insert", "remove", "pop", "popitem", "clear", "sort", "reverse", "update",
-    "setdefault", "add", "discard", "difference_update", "intersection_update",
+    "append",
+    "extend",
+    "insert",
+    "remove",
+    "pop",
+    "popitem",
+    "clear",
+    "sort",
+    "reverse",
+    "update",
+    "setdefault",
+    "add",
+    "discard",
+    "difference_update",
+    "intersection_update",
     "symmetric_difference_update",
 }
 ALLOWED_ATTRS: dict[Any, set[str]] = {
@@ -63,8 +76,10 @@ ALLOWED_ATTRS: dict[Any, set[str]] = {
 _FORMAT_SPEC = re.compile(r"^(.?[<>^=])?[+\- ]?#?0?\d{0,3}[,_]?(\.\d{1,2})?[bcdeEfFgGnosxX%]?$")
 
 # ISO 8601 literals as bpmn.io and Camunda Modeler write them (unquoted).
-_DURATION = r"P(?=\d|T\d)(\d+(?:[.,]\d+)?Y)?(\d+(?:[.,]\d+)?M)?(\d+(?:[.,]\d+)?W)?(\d+(?:[.,]\d+)?D)?" \
-            r"(T(?=\d)(\d+(?:[.,]\d+)?H)?(\d+(?:[.,]\d+)?M)?(\d+(?:[.,]\d+)?S)?)?"
+_DURATION = (
+    r"P(?=\d|T\d)(\d+(?:[.,]\d+)?Y)?(\d+(?:[.,]\d+)?M)?(\d+(?:[.,]\d+)?W)?(\d+(?:[.,]\d+)?D)?"
+    r"(T(?=\d)(\d+(?:[.,]\d+)?H)?(\d+(?:[.,]\d+)?M)?(\d+(?:[.,]\d+)?S)?)?"
+)
 _DATETIME = r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?"
 DURATION_RE = re.compile(rf"^{_DURATION}$", re.IGNORECASE)
 DATETIME_RE = re.compile(rf"^{_DATETIME}$")
@@ -172,7 +187,7 @@ def evaluate(
             f"the expression `{shown}` is not valid ({exc.msg})",
             file=file,
             element_id=element_id,
-            hint="Write a comparison such as `impact == \"high\"`; quote text values.",
+            hint='Write a comparison such as `impact == "high"`; quote text values.',
         ) from exc
     try:
         return _Evaluator(names).eval(expression, previously_parsed=tree.body)

@@ -63,7 +63,9 @@ def form_of(task: etree._Element) -> str | None:
 
 def decision_of(task: etree._Element) -> str | None:
     """The ``spiffworkflow:calledDecisionId`` of a business rule task, if any."""
-    return _text(next(iter(_xp(task, "./bpmn:extensionElements/spiffworkflow:calledDecisionId")), None)) or None
+    return (
+        _text(next(iter(_xp(task, "./bpmn:extensionElements/spiffworkflow:calledDecisionId")), None)) or None
+    )
 
 
 def lane_index(process: etree._Element) -> dict[str, etree._Element]:
@@ -166,13 +168,19 @@ class BpmnLint:
         """Lint the document whose root is ``root``; return the problems found."""
         processes = executable_processes(root)
         if len(processes) != 1:
-            self._add(None, f"the file has {len(processes)} executable processes, not one",
-                      "Keep exactly one executable process per file.")
+            self._add(
+                None,
+                f"the file has {len(processes)} executable processes, not one",
+                "Keep exactly one executable process per file.",
+            )
         stem = PurePath(self.file).stem
         for process in processes:
             if self.file.endswith(".bpmn") and process.get("id") != stem:
-                self._add(process, f"the process id '{process.get('id')}' differs from the file name",
-                          f"Name the file {process.get('id')}.bpmn or set the process id to '{stem}'.")
+                self._add(
+                    process,
+                    f"the process id '{process.get('id')}' differs from the file name",
+                    f"Name the file {process.get('id')}.bpmn or set the process id to '{stem}'.",
+                )
             self._lanes(process)
             self._user_tasks(process)
             self._business_rules(process)
@@ -186,32 +194,48 @@ class BpmnLint:
         for lane in _xp(process, ".//bpmn:lane"):
             name = (lane.get("name") or "").strip()
             if not name or self.lane_role(name) is None:
-                self._add(lane, f"the lane '{name}' does not name a known role",
-                          "Name the lane like '服务台 (service_desk)' or use a role id.")
+                self._add(
+                    lane,
+                    f"the lane '{name}' does not name a known role",
+                    "Name the lane like '服务台 (service_desk)' or use a role id.",
+                )
 
     def _user_tasks(self, process: etree._Element) -> None:
         index = lane_index(process)
         for task in _xp(process, ".//bpmn:userTask"):
             form = form_of(task)
             if not form:
-                self._add(task, "the user task names no form",
-                          f"Add the spiffworkflow property {FORM_PROPERTY} with a file from forms/.")
+                self._add(
+                    task,
+                    "the user task names no form",
+                    f"Add the spiffworkflow property {FORM_PROPERTY} with a file from forms/.",
+                )
             elif form not in self.forms:
-                self._add(task, f"the user task's form '{form}' is not in forms/",
-                          "Add the form file or correct the name.")
+                self._add(
+                    task,
+                    f"the user task's form '{form}' is not in forms/",
+                    "Add the form file or correct the name.",
+                )
             if lane_of(task, index) is None:
-                self._add(task, "the user task is not in a lane",
-                          "Move it into the lane of the role that does it.")
+                self._add(
+                    task, "the user task is not in a lane", "Move it into the lane of the role that does it."
+                )
 
     def _business_rules(self, process: etree._Element) -> None:
         for task in _xp(process, ".//bpmn:businessRuleTask"):
             decision = decision_of(task)
             if not decision:
-                self._add(task, "the business rule task names no decision",
-                          "Set spiffworkflow:calledDecisionId to the id of a DMN decision.")
+                self._add(
+                    task,
+                    "the business rule task names no decision",
+                    "Set spiffworkflow:calledDecisionId to the id of a DMN decision.",
+                )
             elif decision not in self.decisions:
-                self._add(task, f"the decision '{decision}' is in no DMN file",
-                          "Add the DMN file to processes/ or correct the decision id.")
+                self._add(
+                    task,
+                    f"the decision '{decision}' is in no DMN file",
+                    "Add the DMN file to processes/ or correct the decision id.",
+                )
 
     def _scripts(self, process: etree._Element) -> None:
         for task in _xp(process, ".//bpmn:scriptTask"):
@@ -219,28 +243,43 @@ class BpmnLint:
             if not script:
                 self._add(task, "the script task has no script", "Write the script or use a plain task.")
             elif problem := check_script(script):
-                self._add(task, f"the script is refused: {problem}",
-                          "Scripts may only read and set task data and call platform functions.")
+                self._add(
+                    task,
+                    f"the script is refused: {problem}",
+                    "Scripts may only read and set task data and call platform functions.",
+                )
         for node in _xp(process, ".//spiffworkflow:preScript | .//spiffworkflow:postScript"):
             owner = node.getparent().getparent()
             if _text(node) and (problem := check_script(_text(node))):
-                self._add(owner, f"the {etree.QName(node).localname} is refused: {problem}",
-                          "Scripts may only read and set task data and call platform functions.")
+                self._add(
+                    owner,
+                    f"the {etree.QName(node).localname} is refused: {problem}",
+                    "Scripts may only read and set task data and call platform functions.",
+                )
 
     def _timers(self, root: etree._Element) -> None:
         for definition in _xp(root, ".//bpmn:timerEventDefinition"):
             event = definition.getparent()
             specs = [c for c in definition if isinstance(c.tag, str)]
-            spec = next((c for c in specs if etree.QName(c).localname in
-                         ("timeDate", "timeDuration", "timeCycle")), None)
+            spec = next(
+                (c for c in specs if etree.QName(c).localname in ("timeDate", "timeDuration", "timeCycle")),
+                None,
+            )
             if spec is None:
-                self._add(event, "the timer has no timeDate, timeDuration or timeCycle",
-                          "Set the timer's type and value in the modeler.")
+                self._add(
+                    event,
+                    "the timer has no timeDate, timeDuration or timeCycle",
+                    "Set the timer's type and value in the modeler.",
+                )
                 continue
             problem = timer_problem(etree.QName(spec).localname, spec.text or "")
             if problem:
-                self._add(event, problem, "Write PT4H, 2027-01-01T09:00:00+08:00 or R3/PT1H "
-                          "(date-times always with an offset), or an expression over task data.")
+                self._add(
+                    event,
+                    problem,
+                    "Write PT4H, 2027-01-01T09:00:00+08:00 or R3/PT1H "
+                    "(date-times always with an offset), or an expression over task data.",
+                )
 
     def _messages(self, root: etree._Element) -> None:
         correlated = {str(m) for m in _xp(root, ".//bpmn:correlationPropertyRetrievalExpression/@messageRef")}
@@ -255,23 +294,32 @@ class BpmnLint:
                 continue
             has_process_correlation = bool(_xp(event, ".//spiffworkflow:processVariableCorrelation"))
             if ref not in correlated and not has_process_correlation:
-                self._add(event, f"the message '{ref}' is caught without correlation, so any "
-                          "instance would accept it", "Add a correlation key and property with a "
-                          "retrieval expression for this message (e.g. the business key).")
+                self._add(
+                    event,
+                    f"the message '{ref}' is caught without correlation, so any instance would accept it",
+                    "Add a correlation key and property with a "
+                    "retrieval expression for this message (e.g. the business key).",
+                )
 
     def _expressions(self, root: etree._Element) -> None:
         for node in _xp(root, ".//bpmn:conditionExpression"):
             if _text(node) and (problem := check_syntax(_text(node))):
-                self._add(node.getparent(), f"the condition `{_text(node)}` is {problem}",
-                          "Write a comparison over task data, e.g. impact == \"high\".")
+                self._add(
+                    node.getparent(),
+                    f"the condition `{_text(node)}` is {problem}",
+                    'Write a comparison over task data, e.g. impact == "high".',
+                )
         paths = ".//spiffworkflow:messagePayload | .//bpmn:correlationPropertyRetrievalExpression/*"
         for node in _xp(root, paths):
             if _text(node) and (problem := check_syntax(_text(node))):
                 owner = node.getparent()
                 while owner is not None and not owner.get("id"):
                     owner = owner.getparent()
-                self._add(owner, f"the expression `{_text(node)}` is {problem}",
-                          "Write an expression over task data or the message payload.")
+                self._add(
+                    owner,
+                    f"the expression `{_text(node)}` is {problem}",
+                    "Write an expression over task data or the message payload.",
+                )
 
 
 def lint_dmn(root: etree._Element, file: str) -> list[Problem]:
@@ -280,19 +328,39 @@ def lint_dmn(root: etree._Element, file: str) -> list[Problem]:
     for table in root.iter("{*}decisionTable"):
         policy = (table.get("hitPolicy") or "UNIQUE").upper()
         if policy not in HIT_POLICIES:
-            problems.append(Problem(file, table.get("id"), f"the hit policy {policy} is not supported",
-                                    "Use UNIQUE (first matching rule) or COLLECT."))
-        inputs = [(_text(next(iter(i.iter("{*}text")), None)) or "x") for i in table.iter("{*}inputExpression")]
+            problems.append(
+                Problem(
+                    file,
+                    table.get("id"),
+                    f"the hit policy {policy} is not supported",
+                    "Use UNIQUE (first matching rule) or COLLECT.",
+                )
+            )
+        inputs = [
+            (_text(next(iter(i.iter("{*}text")), None)) or "x") for i in table.iter("{*}inputExpression")
+        ]
         for index, expr in enumerate(inputs):
             if problem := check_syntax(expr):
-                problems.append(Problem(file, table.get("id"), f"input {index + 1} `{expr}` is {problem}",
-                                        "Write the input as an expression over task data."))
+                problems.append(
+                    Problem(
+                        file,
+                        table.get("id"),
+                        f"input {index + 1} `{expr}` is {problem}",
+                        "Write the input as an expression over task data.",
+                    )
+                )
         for rule in table.iter("{*}rule"):
             for kind in ("inputEntry", "outputEntry"):
                 for entry in rule.iter("{*}" + kind):
                     text = _text(next(iter(entry.iter("{*}text")), None))
                     expr = dmn_cell_expression("x", text) if kind == "inputEntry" else (text or None)
                     if expr and (problem := check_syntax(expr)):
-                        problems.append(Problem(file, rule.get("id"), f"the cell `{text}` is {problem}",
-                                                'Write "text" (quoted), a number, < 3, "a","b" or -.'))
+                        problems.append(
+                            Problem(
+                                file,
+                                rule.get("id"),
+                                f"the cell `{text}` is {problem}",
+                                'Write "text" (quoted), a number, < 3, "a","b" or -.',
+                            )
+                        )
     return problems

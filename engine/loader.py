@@ -95,8 +95,11 @@ def _parse_specs(
     try:
         parser.add_bpmn_xml(bpmn_root, filename=bpmn_file)
     except (SpiffWorkflowException, etree.LxmlError) as exc:
-        problems.append(problem_from_spiff(
-            exc, bpmn_file, bpmn_root, hint="Fix the diagram so that it matches BPMN 2.0 (XSD)."))
+        problems.append(
+            problem_from_spiff(
+                exc, bpmn_file, bpmn_root, hint="Fix the diagram so that it matches BPMN 2.0 (XSD)."
+            )
+        )
         return None, problems
     if problems:
         return None, problems
@@ -200,8 +203,10 @@ def _load(
         files={bpmn_file: bpmn_text, **dmn_texts},
         user_tasks=_user_tasks(process, lane_role),
         start_task=_start_task(process),
-        lanes={(lane.get("name") or ""): lane_role(lane.get("name") or "") or ""
-               for lane in _xp(process, ".//bpmn:lane")},
+        lanes={
+            (lane.get("name") or ""): lane_role(lane.get("name") or "") or ""
+            for lane in _xp(process, ".//bpmn:lane")
+        },
         start_timer=start_timer,
         start_messages=tuple(_start_messages(root, process)),
     )
@@ -228,8 +233,11 @@ def _user_tasks(process: Any, lane_role: LaneRole) -> dict[str, UserTaskSpec]:
 
 def _start_messages(root: Any, process: Any) -> list[str]:
     names = {m.get("id"): m.get("name") or m.get("id") for m in _xp(root, "./bpmn:message")}
-    return [names.get(d.get("messageRef"), d.get("messageRef"))
-            for d in _xp(process, "./bpmn:startEvent/bpmn:messageEventDefinition") if d.get("messageRef")]
+    return [
+        names.get(d.get("messageRef"), d.get("messageRef"))
+        for d in _xp(process, "./bpmn:startEvent/bpmn:messageEventDefinition")
+        if d.get("messageRef")
+    ]
 
 
 def load_directory(

@@ -93,9 +93,7 @@ class ScriptRunner:
         reply = self._spawn(payload, element_id)
         if not reply.get("ok"):
             self._raise(reply, element_id)
-        calls = [
-            PlatformCall(element_id, c["function"], c["args"], c["kwargs"]) for c in reply["calls"]
-        ]
+        calls = [PlatformCall(element_id, c["function"], c["args"], c["kwargs"]) for c in reply["calls"]]
         return reply["data"], calls
 
     def _encode(self, script: str, data: Mapping[str, Any], element_id: str) -> str:

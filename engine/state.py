@@ -147,20 +147,25 @@ class Reader:
             spec = task.task_spec
             user_task = self.package.user_tasks.get(spec.bpmn_id)
             lane = spec.lane or (user_task.lane if user_task else "")
-            open_tasks.append(HumanTask(
-                task_id=str(task.id),
-                element_id=spec.bpmn_id,
-                name=spec.bpmn_name or spec.bpmn_id,
-                lane=lane,
-                role=self.package.lanes.get(lane) or (user_task.role if user_task else ""),
-                form=user_task.form if user_task else "",
-                data=copy.deepcopy(task.data),
-            ))
+            open_tasks.append(
+                HumanTask(
+                    task_id=str(task.id),
+                    element_id=spec.bpmn_id,
+                    name=spec.bpmn_name or spec.bpmn_id,
+                    lane=lane,
+                    role=self.package.lanes.get(lane) or (user_task.role if user_task else ""),
+                    form=user_task.form if user_task else "",
+                    data=copy.deepcopy(task.data),
+                )
+            )
         return open_tasks
 
     def _waiting(self) -> list[Any]:
-        return [t for t in all_tasks(self.workflow) if t.state == TaskState.WAITING
-                and isinstance(t.task_spec, CatchingEvent)]
+        return [
+            t
+            for t in all_tasks(self.workflow)
+            if t.state == TaskState.WAITING and isinstance(t.task_spec, CatchingEvent)
+        ]
 
     def waiting_timers(self) -> list[WaitingTimer]:
         """The timers the instance waits on now, earliest first."""
@@ -186,14 +191,18 @@ class Reader:
                         value = self.workflow.correlations.get(key, {}).get(prop.name)
                         if value is not None:
                             expected[prop.name] = value
-                subscriptions.append(MessageSubscription(
-                    str(task.id), _element(task) or "", definition.name, expected))
+                subscriptions.append(
+                    MessageSubscription(str(task.id), _element(task) or "", definition.name, expected)
+                )
         return subscriptions
 
     def _messages(self) -> list[OutgoingMessage]:
         messages = []
         for event in self.workflow.get_events():
             payload = event.payload if isinstance(event.payload, dict) else {"value": event.payload}
-            messages.append(OutgoingMessage(
-                event.event_definition.name, _flatten(event.correlations), copy.deepcopy(payload)))
+            messages.append(
+                OutgoingMessage(
+                    event.event_definition.name, _flatten(event.correlations), copy.deepcopy(payload)
+                )
+            )
         return messages

@@ -22,27 +22,29 @@ def form_data(values: dict) -> dict:
     return posted
 
 
-def raise_incident(client, values=None) -> ProcessInstance:
-    """Raise an incident through the start form; returns the new instance."""
+def raise_incident(app, client, values=None) -> tuple[int, str]:
+    """Raise an incident through the start form; returns the new instance's id and business key."""
     response = client.post("/start/incident", data=form_data(values or journey.RAISE))
     assert response.status_code == 302, response.get_data(as_text=True)[:2000]
     instance_id = int(response.headers["Location"].rsplit("/", 1)[1])
-    return db.session.get(ProcessInstance, instance_id)
+    with app.app_context():
+        return instance_id, db.session.get(ProcessInstance, instance_id).business_key
 
 
-def open_task(instance: ProcessInstance, element_id: str) -> HumanTask:
-    """The open human task of that element in the instance."""
-    db.session.expire_all()
-    return db.session.scalar(
-        select(HumanTask).where(
-            HumanTask.instance_id == instance.id, HumanTask.element_id == element_id, HumanTask.status == "open"
+def open_task(app, instance_id: int, element_id: str) -> int | None:
+    """The id of the open human task of that element in the instance."""
+    with app.app_context():
+        return db.session.scalar(
+            select(HumanTask.id).where(
+                HumanTask.instance_id == instance_id, HumanTask.element_id == element_id, HumanTask.status == "open"
+            )
         )
-    )
 
 
-def complete(client, task: HumanTask, values: dict):
+def complete(client, task_id: int, values: dict):
     """Submit a task's form like a browser; asserts the redirect to the inbox."""
-    response = client.post(f"/tasks/{task.id}", data=form_data(values))
+    assert task_id is not None
+    response = client.post(f"/tasks/{task_id}", data=form_data(values))
     assert response.status_code == 302, response.get_data(as_text=True)[:3000]
     assert response.headers["Location"].endswith("/inbox")
     return response

@@ -142,8 +142,13 @@ def validate_form(
         if clean.get(name) in (None, "", []) and name not in errors:
             errors[name] = [message("required", locale)]
     for err in Draft202012Validator(form.schema).iter_errors(clean):
+        if err.validator == "required":  # also from if/then rules: one message on each missing field
+            for name in err.validator_value:
+                if name not in err.instance and name not in errors:
+                    errors[name] = [message("required", locale)]
+            continue
         name = str(err.path[0]) if err.path else "_form"
-        if name in errors or err.validator == "required":
+        if name in errors:
             continue
         limit = err.validator_value if not isinstance(err.validator_value, list | dict | bool) else None
         errors.setdefault(name, []).append(message(str(err.validator), locale, limit=limit))

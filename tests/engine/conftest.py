@@ -19,5 +19,6 @@ def clock() -> FakeClock:
 @pytest.fixture
 def engine(clock: FakeClock) -> Engine:
     """An engine on the fake clock, with short script limits and the notify platform function."""
-    return Engine(clock=clock, script_limits=ScriptLimits(cpu_seconds=1, wall_seconds=5),
-                  platform_functions={"notify"})
+    return Engine(
+        clock=clock, script_limits=ScriptLimits(cpu_seconds=1, wall_seconds=5), platform_functions={"notify"}
+    )

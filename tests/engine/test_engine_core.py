@@ -29,12 +29,21 @@ def test_start_completes_the_start_task_and_routes_by_dmn_and_gateway(engine: En
     assert result.data["priority"] == "P1"
     [task] = result.open_tasks
     assert (task.element_id, task.name, task.lane, task.role, task.form) == (
-        "investigate", "调查和分析", "一线支持 (support_l1)", "support_l1", "investigate.json")
+        "investigate",
+        "调查和分析",
+        "一线支持 (support_l1)",
+        "support_l1",
+        "investigate.json",
+    )
     assert task.data["title"] == "Mail down"
     assert result.active_elements == ["investigate"]
     assert [(f.kind, f.element_id) for f in result.facts] == [
-        ("started", "simple"), ("event_reached", "start"), ("task_completed", "record"),
-        ("task_completed", "classify"), ("gateway_taken", "route")]
+        ("started", "simple"),
+        ("event_reached", "start"),
+        ("task_completed", "record"),
+        ("task_completed", "classify"),
+        ("gateway_taken", "route"),
+    ]
     assert all(f.at == engine.clock() for f in result.facts)
 
 
@@ -42,13 +51,15 @@ def test_start_completes_the_start_task_and_routes_by_dmn_and_gateway(engine: En
     ("impact", "urgency", "desk_can_fix", "priority", "next_task"),
     [
         ("high", 1, False, "P1", "investigate"),
-        ("high", 5, False, "P2", "investigate"),     # "high","medium" list cell; "-" any
+        ("high", 5, False, "P2", "investigate"),  # "high","medium" list cell; "-" any
         ("medium", 1, False, "P2", "investigate"),
-        ("low", 1, False, "P4", "resolve"),          # default flow
-        ("high", 1, True, "P1", "resolve"),          # condition false -> default flow
+        ("low", 1, False, "P4", "resolve"),  # default flow
+        ("high", 1, True, "P1", "resolve"),  # condition false -> default flow
     ],
 )
-def test_dmn_cells_and_gateway_conditions(engine: Engine, impact, urgency, desk_can_fix, priority, next_task) -> None:
+def test_dmn_cells_and_gateway_conditions(
+    engine: Engine, impact, urgency, desk_can_fix, priority, next_task
+) -> None:
     package = load("simple")
     data = {**INCIDENT, "impact": impact, "urgency": urgency, "desk_can_fix": desk_can_fix}
     result = engine.start(package, data)
@@ -59,17 +70,28 @@ def test_dmn_cells_and_gateway_conditions(engine: Engine, impact, urgency, desk_
 def test_complete_tasks_to_the_end(engine: Engine) -> None:
     package = load("simple")
     result = engine.start(package, INCIDENT)
-    result = restore_each_step(engine, package, engine.complete_task(
-        package, result.snapshot, result.open_tasks[0].task_id, {"diagnosis": "disk full"}))
+    result = restore_each_step(
+        engine,
+        package,
+        engine.complete_task(
+            package, result.snapshot, result.open_tasks[0].task_id, {"diagnosis": "disk full"}
+        ),
+    )
     assert [t.element_id for t in result.open_tasks] == ["resolve"]
     assert result.open_tasks[0].data["diagnosis"] == "disk full"
-    result = restore_each_step(engine, package, engine.complete_task(
-        package, result.snapshot, result.open_tasks[0].task_id, {"solution": "cleaned"}))
+    result = restore_each_step(
+        engine,
+        package,
+        engine.complete_task(package, result.snapshot, result.open_tasks[0].task_id, {"solution": "cleaned"}),
+    )
     assert result.status == "completed"
     assert result.open_tasks == [] and result.active_elements == []
     assert result.completed_elements[-3:] == ["investigate", "resolve", "end"]
     assert [(f.kind, f.element_id) for f in result.facts] == [
-        ("task_completed", "resolve"), ("event_reached", "end"), ("ended", "simple")]
+        ("task_completed", "resolve"),
+        ("event_reached", "end"),
+        ("ended", "simple"),
+    ]
     assert result.data["solution"] == "cleaned"
 
 
@@ -92,7 +114,13 @@ def test_snapshot_stores_the_spec_by_reference(engine: Engine) -> None:
     stored = json.loads(result.snapshot)
     assert stored["spec_ref"] == {"process_id": "simple", "content_hash": package.content_hash}
     assert "spec" not in stored and "subprocess_specs" not in stored
-    for marker in ("priority_decision", "formJsonSchemaFilename", "<bpmn:", "conditionExpression", "事件检测和记录"):
+    for marker in (
+        "priority_decision",
+        "formJsonSchemaFilename",
+        "<bpmn:",
+        "conditionExpression",
+        "事件检测和记录",
+    ):
         assert marker not in result.snapshot
     assert len(result.snapshot) < 8000
 
@@ -135,3 +163,12 @@ def test_gateway_condition_on_missing_data_names_the_element(engine: Engine) -> 
         engine.start(package, data)
     assert excinfo.value.element_id == "route"
     assert "desk_can_fix" in str(excinfo.value)
+
+
+def test_dmn_input_missing_names_the_business_rule_task(engine: Engine) -> None:
+    package = load("simple")
+    data = {k: v for k, v in INCIDENT.items() if k != "urgency"}
+    with pytest.raises(ScriptError) as excinfo:
+        engine.start(package, data)
+    assert excinfo.value.element_id == "classify"
+    assert "'urgency'" in str(excinfo.value)

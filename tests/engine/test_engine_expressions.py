@@ -88,8 +88,18 @@ def test_syntax_error_is_reported() -> None:
 
 @pytest.mark.parametrize(
     "literal",
-    ["PT1H", "P2D", "P1DT2H30M", "PT0.5S", "R3/PT1H", "R/PT10M", "2027-01-01T00:00:00+08:00",
-     "2027-01-01T00:00:00Z", "R/2027-01-01T00:00:00+08:00/P1Y", "R2/P1D/2027-01-01T00:00:00Z"],
+    [
+        "PT1H",
+        "P2D",
+        "P1DT2H30M",
+        "PT0.5S",
+        "R3/PT1H",
+        "R/PT10M",
+        "2027-01-01T00:00:00+08:00",
+        "2027-01-01T00:00:00Z",
+        "R/2027-01-01T00:00:00+08:00/P1Y",
+        "R2/P1D/2027-01-01T00:00:00Z",
+    ],
 )
 def test_unquoted_iso_literals_are_detected(literal: str) -> None:
     assert iso_timer_literal(f"  {literal}\n") == literal

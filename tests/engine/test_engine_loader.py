@@ -6,7 +6,6 @@ import pytest
 
 from engine import ProcessLoadError, load_directory, load_package
 from engine.loader import specs_for
-
 from tests.engine.engine_support import FIXTURES, FORMS, lane_role, load
 
 SIMPLE = (FIXTURES / "simple.bpmn").read_text(encoding="utf-8")
@@ -14,8 +13,9 @@ DMN = {"priority.dmn": (FIXTURES / "priority.dmn").read_text(encoding="utf-8")}
 
 
 def load_text(text: str, dmn: dict[str, str] | None = None, forms: set[str] = FORMS):
-    return load_package(text, DMN if dmn is None else dmn, forms=forms, lane_role=lane_role,
-                        filename="simple.bpmn")
+    return load_package(
+        text, DMN if dmn is None else dmn, forms=forms, lane_role=lane_role, filename="simple.bpmn"
+    )
 
 
 def problems_of(excinfo: pytest.ExceptionInfo[ProcessLoadError]) -> list[tuple[str | None, str | None, str]]:
@@ -54,16 +54,21 @@ def test_load_directory_reports_every_broken_file(tmp_path) -> None:
     (tmp_path / "simple.bpmn").write_text(SIMPLE, encoding="utf-8")
     (tmp_path / "priority.dmn").write_text(DMN["priority.dmn"], encoding="utf-8")
     assert set(load_directory(tmp_path, forms=FORMS, lane_role=lane_role)) == {"simple"}
-    (tmp_path / "broken.bpmn").write_text(SIMPLE.replace('id="simple"', 'id="broken"')
-                                          .replace("record.json", "nope.json"), encoding="utf-8")
+    (tmp_path / "broken.bpmn").write_text(
+        SIMPLE.replace('id="simple"', 'id="broken"').replace("record.json", "nope.json"), encoding="utf-8"
+    )
     with pytest.raises(ProcessLoadError) as excinfo:
         load_directory(tmp_path, forms=FORMS, lane_role=lane_role)
-    assert ("broken.bpmn", "record", "the user task's form 'nope.json' is not in forms/") in problems_of(excinfo)
+    assert ("broken.bpmn", "record", "the user task's form 'nope.json' is not in forms/") in problems_of(
+        excinfo
+    )
 
 
 def test_doctype_is_refused() -> None:
-    text = SIMPLE.replace('<?xml version="1.0" encoding="UTF-8"?>',
-                          '<?xml version="1.0"?>\n<!DOCTYPE definitions SYSTEM "http://example.com/x.dtd">')
+    text = SIMPLE.replace(
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        '<?xml version="1.0"?>\n<!DOCTYPE definitions SYSTEM "http://example.com/x.dtd">',
+    )
     with pytest.raises(ProcessLoadError, match="DOCTYPE") as excinfo:
         load_text(text)
     assert excinfo.value.file == "simple.bpmn"
@@ -71,7 +76,8 @@ def test_doctype_is_refused() -> None:
 
 def test_billion_laughs_is_refused_without_expansion() -> None:
     entities = '<!ENTITY lol "lol">' + "".join(
-        f'<!ENTITY lol{i} "{("&lol" + (str(i - 1) if i > 1 else "") + ";") * 10}">' for i in range(1, 10))
+        f'<!ENTITY lol{i} "{("&lol" + (str(i - 1) if i > 1 else "") + ";") * 10}">' for i in range(1, 10)
+    )
     text = f'<?xml version="1.0"?><!DOCTYPE lolz [{entities}]><lolz>&lol9;</lolz>'
     with pytest.raises(ProcessLoadError, match="DOCTYPE or ENTITY"):
         load_text(text)
@@ -98,15 +104,20 @@ def test_xsd_error_names_file_element_and_line() -> None:
     ("change", "element", "fragment"),
     [
         (('value="record.json"', 'value="missing.json"'), "record", "form 'missing.json' is not in forms/"),
-        (('<spiffworkflow:property name="formJsonSchemaFilename" value="resolve.json" />', ""),
-         "resolve", "names no form"),
-        (('<bpmn:flowNodeRef>investigate</bpmn:flowNodeRef>', ""), "investigate", "not in a lane"),
+        (
+            ('<spiffworkflow:property name="formJsonSchemaFilename" value="resolve.json" />', ""),
+            "resolve",
+            "names no form",
+        ),
+        (("<bpmn:flowNodeRef>investigate</bpmn:flowNodeRef>", ""), "investigate", "not in a lane"),
         (('name="一线支持 (support_l1)"', 'name="Nobody (ghost)"'), "lane_l1", "does not name a known role"),
         (("priority_decision", "unknown_decision"), "classify", "decision 'unknown_decision' is in no DMN"),
         (("not desk_can_fix</", "not desk_can_fix +</"), "f_l1", "not a valid expression"),
     ],
 )
-def test_lint_problem_names_file_element_and_remedy(change: tuple[str, str], element: str, fragment: str) -> None:
+def test_lint_problem_names_file_element_and_remedy(
+    change: tuple[str, str], element: str, fragment: str
+) -> None:
     old, new = change
     assert old in SIMPLE
     with pytest.raises(ProcessLoadError) as excinfo:
@@ -118,7 +129,9 @@ def test_lint_problem_names_file_element_and_remedy(change: tuple[str, str], ele
 
 
 def test_all_problems_are_listed_at_once() -> None:
-    text = SIMPLE.replace('value="record.json"', 'value="a.json"').replace('value="resolve.json"', 'value="b.json"')
+    text = SIMPLE.replace('value="record.json"', 'value="a.json"').replace(
+        'value="resolve.json"', 'value="b.json"'
+    )
     with pytest.raises(ProcessLoadError) as excinfo:
         load_text(text)
     assert {p.element_id for p in excinfo.value.problems} == {"record", "resolve"}
@@ -126,8 +139,11 @@ def test_all_problems_are_listed_at_once() -> None:
 
 
 def test_dmn_lint_refuses_unsupported_hit_policy_and_bad_cells() -> None:
-    bad = DMN["priority.dmn"].replace('hitPolicy="UNIQUE"', 'hitPolicy="ANY"').replace(
-        "<text>&lt; 3</text>", "<text>&lt; &lt; 3</text>")
+    bad = (
+        DMN["priority.dmn"]
+        .replace('hitPolicy="UNIQUE"', 'hitPolicy="ANY"')
+        .replace("<text>&lt; 3</text>", "<text>&lt; &lt; 3</text>")
+    )
     with pytest.raises(ProcessLoadError) as excinfo:
         load_text(SIMPLE, {"priority.dmn": bad})
     found = problems_of(excinfo)

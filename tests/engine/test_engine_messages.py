@@ -19,16 +19,24 @@ def test_thrown_message_is_returned_with_correlation(engine: Engine) -> None:
     _, result = started(engine)
     [message] = result.messages
     assert (message.name, message.correlation, message.payload) == (
-        "rfc_request", {"ticket_id": "INC-1"}, {"ticket_id": "INC-1", "title": "Mail down"})
+        "rfc_request",
+        {"ticket_id": "INC-1"},
+        {"ticket_id": "INC-1", "title": "Mail down"},
+    )
     [subscription] = result.subscriptions
     assert (subscription.element_id, subscription.name, subscription.correlation) == (
-        "change_done", "rfc_done", {"ticket_id": "INC-1"})
+        "change_done",
+        "rfc_done",
+        {"ticket_id": "INC-1"},
+    )
     assert result.active_elements == ["change_done"]
 
 
 def test_correlated_message_is_caught(engine: Engine) -> None:
     package, result = started(engine)
-    result = engine.deliver_message(package, result.snapshot, "rfc_done", {"ticket_id": "INC-1", "outcome": "ok"})
+    result = engine.deliver_message(
+        package, result.snapshot, "rfc_done", {"ticket_id": "INC-1", "outcome": "ok"}
+    )
     [task] = result.open_tasks
     assert task.element_id == "review"
     assert task.data["rfc_result"] == {"ticket_id": "INC-1", "outcome": "ok"}
@@ -44,16 +52,21 @@ def test_correlated_message_is_caught(engine: Engine) -> None:
         ("unknown", {"ticket_id": "INC-1"}, "not waiting for the message 'unknown'"),
     ],
 )
-def test_uncorrelated_or_unexpected_message_is_refused(engine: Engine, name: str, payload: dict, fragment: str) -> None:
+def test_uncorrelated_or_unexpected_message_is_refused(
+    engine: Engine, name: str, payload: dict, fragment: str
+) -> None:
     package, result = started(engine)
     with pytest.raises(MessageNotAccepted, match=fragment):
         engine.deliver_message(package, result.snapshot, name, payload)
 
 
 def test_message_catch_without_correlation_is_refused_by_lint() -> None:
-    text = MESSAGES.replace('<bpmn:correlationPropertyRetrievalExpression messageRef="rfc_done">\n'
-                            '      <bpmn:formalExpression>ticket_id</bpmn:formalExpression>\n'
-                            '    </bpmn:correlationPropertyRetrievalExpression>\n', "")
+    text = MESSAGES.replace(
+        '<bpmn:correlationPropertyRetrievalExpression messageRef="rfc_done">\n'
+        "      <bpmn:formalExpression>ticket_id</bpmn:formalExpression>\n"
+        "    </bpmn:correlationPropertyRetrievalExpression>\n",
+        "",
+    )
     with pytest.raises(ProcessLoadError) as excinfo:
         load_package(text, {}, forms=FORMS, lane_role=lane_role, filename="messages.bpmn")
     [problem] = excinfo.value.problems

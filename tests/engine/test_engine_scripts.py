@@ -21,12 +21,16 @@ def test_script_task_sets_data_and_requests_platform_calls(engine: Engine) -> No
     package = load("scripted")
     result = engine.start(package, {"items": ITEMS, "scratch": "tmp"})
     [task] = result.open_tasks
-    assert task.element_id == "review"                      # the plain task 'note' passes through
+    assert task.element_id == "review"  # the plain task 'note' passes through
     assert task.data["total"] == 6 and task.data["labels"] == ["li", "wang"]
-    assert "scratch" not in task.data                       # deletions are kept
+    assert "scratch" not in task.data  # deletions are kept
     [call] = result.calls
     assert (call.element_id, call.function, call.args, call.kwargs) == (
-        "compute", "notify", [], {"to": "service_desk", "text": "total 6"})
+        "compute",
+        "notify",
+        [],
+        {"to": "service_desk", "text": "total 6"},
+    )
     assert "note" in result.completed_elements
 
 
@@ -72,8 +76,11 @@ def test_script_escapes_are_blocked(runner: ScriptRunner, script: str, fragment:
 
 def test_module_objects_are_not_reachable(runner: ScriptRunner) -> None:
     # Every name a script can see is a plain value, a guarded builtin or a platform stub.
-    data, _ = runner.run("names = sorted(k for k in ['notify', 'items'])\nkind = str(notify)", {"items": []},
-                         element_id="probe")
+    data, _ = runner.run(
+        "names = sorted(k for k in ['notify', 'items'])\nkind = str(notify)",
+        {"items": []},
+        element_id="probe",
+    )
     assert "module" not in data["kind"]
     with pytest.raises(ScriptError, match="name 'string' is not defined"):
         runner.run("x = string.Formatter()", {}, element_id="probe")

@@ -20,8 +20,8 @@ def test_timers_wait_with_aware_utc_due_times(engine: Engine, clock: FakeClock) 
     package = load("timers")
     result = engine.start(package, {"title": "VPN down"})
     assert [t.element_id for t in result.open_tasks] == ["investigate"]
-    assert due(result, "sla_breach") == datetime(2026, 3, 1, 9, 0, tzinfo=UTC)     # PT1H, unquoted
-    assert due(result, "reminder") == datetime(2026, 3, 1, 8, 20, tzinfo=UTC)      # R2/PT20M, unquoted
+    assert due(result, "sla_breach") == datetime(2026, 3, 1, 9, 0, tzinfo=UTC)  # PT1H, unquoted
+    assert due(result, "reminder") == datetime(2026, 3, 1, 8, 20, tzinfo=UTC)  # R2/PT20M, unquoted
     assert all(t.due_at.tzinfo is UTC for t in result.timers)
     assert {"sla_breach", "reminder", "investigate"} <= set(result.active_elements)
 
@@ -35,7 +35,7 @@ def test_timer_fires_only_once_the_clock_passes_its_due_time(engine: Engine, clo
     assert "sla_breach" not in result.completed_elements
     clock.advance(seconds=1)
     result = engine.fire_due_timers(package, result.snapshot)
-    assert [t.element_id for t in result.open_tasks] == ["escalate"]          # interrupting: investigate gone
+    assert [t.element_id for t in result.open_tasks] == ["escalate"]  # interrupting: investigate gone
     assert result.open_tasks[0].role == "support_l2"
     assert "sla_breach" in result.completed_elements
     assert "investigate" not in result.completed_elements
@@ -69,7 +69,8 @@ def test_date_timer_with_offset(engine: Engine, clock: FakeClock) -> None:
     result = engine.start(package, {"title": "VPN down"})
     result = engine.complete_task(package, result.snapshot, result.open_tasks[0].task_id, {})
     assert [(t.element_id, t.due_at) for t in result.timers] == [
-        ("wait_until", datetime(2026, 3, 1, 16, 0, tzinfo=UTC))]               # 2026-03-02T00:00+08:00
+        ("wait_until", datetime(2026, 3, 1, 16, 0, tzinfo=UTC))
+    ]  # 2026-03-02T00:00+08:00
     clock.now = datetime(2026, 3, 1, 15, 59, tzinfo=UTC)
     assert engine.fire_due_timers(package, result.snapshot).status == "running"
     clock.now = datetime(2026, 3, 1, 16, 0, tzinfo=UTC)
@@ -90,18 +91,21 @@ def test_timers_survive_snapshots(clock: FakeClock) -> None:
     ['"PT1H"', "PT1H", "P1DT2H", "PT0.5S"],
 )
 def test_quoted_and_unquoted_durations_are_accepted(expression: str) -> None:
-    text = TIMERS.replace("<bpmn:timeDuration>PT1H</bpmn:timeDuration>",
-                          f"<bpmn:timeDuration>{expression}</bpmn:timeDuration>")
+    text = TIMERS.replace(
+        "<bpmn:timeDuration>PT1H</bpmn:timeDuration>", f"<bpmn:timeDuration>{expression}</bpmn:timeDuration>"
+    )
     load_package(text, {}, forms=FORMS, lane_role=lane_role, filename="timers.bpmn")
 
 
 @pytest.mark.parametrize(
     ("old", "new", "fragment"),
     [
-        ("<bpmn:timeDate>2026-03-02T00:00:00+08:00", "<bpmn:timeDate>2026-03-02T00:00:00",
-         "has no time zone"),
-        ("<bpmn:timeCycle>R2/PT20M", "<bpmn:timeCycle>R/2026-03-02T00:00:00/P1D",
-         "has no time zone"),
+        (
+            "<bpmn:timeDate>2026-03-02T00:00:00+08:00",
+            "<bpmn:timeDate>2026-03-02T00:00:00",
+            "has no time zone",
+        ),
+        ("<bpmn:timeCycle>R2/PT20M", "<bpmn:timeCycle>R/2026-03-02T00:00:00/P1D", "has no time zone"),
         ("<bpmn:timeDuration>PT1H", "<bpmn:timeDuration>PT1X", "looks like ISO 8601"),
         ("<bpmn:timeDuration>PT1H", "<bpmn:timeDuration>2026-03-02T00:00:00Z", "not an ISO 8601 duration"),
         ("<bpmn:timeDuration>PT1H", "<bpmn:timeDuration>sla +", "not a valid expression"),
@@ -110,12 +114,16 @@ def test_quoted_and_unquoted_durations_are_accepted(expression: str) -> None:
 def test_bad_timer_expressions_are_refused(old: str, new: str, fragment: str) -> None:
     with pytest.raises(ProcessLoadError) as excinfo:
         load_package(TIMERS.replace(old, new), {}, forms=FORMS, lane_role=lane_role, filename="timers.bpmn")
-    assert any(fragment in p.message and p.file == "timers.bpmn" and p.element_id for p in excinfo.value.problems)
+    assert any(
+        fragment in p.message and p.file == "timers.bpmn" and p.element_id for p in excinfo.value.problems
+    )
 
 
 def test_timer_expression_over_task_data(engine: Engine, clock: FakeClock) -> None:
-    text = TIMERS.replace("<bpmn:timeDuration>PT1H</bpmn:timeDuration>",
-                          '<bpmn:timeDuration>"PT" + str(sla_hours) + "H"</bpmn:timeDuration>')
+    text = TIMERS.replace(
+        "<bpmn:timeDuration>PT1H</bpmn:timeDuration>",
+        '<bpmn:timeDuration>"PT" + str(sla_hours) + "H"</bpmn:timeDuration>',
+    )
     package = load_package(text, {}, forms=FORMS, lane_role=lane_role, filename="timers.bpmn")
     result = engine.start(package, {"title": "VPN down", "sla_hours": 4})
     assert due(result, "sla_breach") == datetime(2026, 3, 1, 12, 0, tzinfo=UTC)

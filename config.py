@@ -27,7 +27,9 @@ class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")
     #: SQLAlchemy URL. Default: a SQLite file in the instance folder (WAL mode is switched on at connect).
     #: PostgreSQL: ``postgresql+psycopg://user:password@host:5432/dbname``.
-    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL")  # None -> instance/itsm.sqlite (set in create_app)
+    SQLALCHEMY_DATABASE_URI = os.environ.get(
+        "DATABASE_URL"
+    )  # None -> instance/itsm.sqlite (set in create_app)
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     #: Folder of the BPMN and DMN files deployed at start-up.
     PROCESSES_DIR = os.environ.get("PROCESSES_DIR", str(BASE_DIR / "processes"))
@@ -65,7 +67,7 @@ class TestingConfig(Config):
     SQLALCHEMY_DATABASE_URI = "sqlite://"
     SCHEDULER_ENABLED = False
     SCRIPT_WALL_SECONDS = 5.0
-    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # fast hashes keep the suite quick
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # noqa: S105 - a method name; fast hashes keep tests quick
 
 
 class ProductionConfig(Config):
@@ -76,7 +78,9 @@ class ProductionConfig(Config):
     def __init__(self) -> None:
         secret = os.environ.get("SECRET_KEY")
         if not secret or secret == Config.SECRET_KEY or len(secret) < 16:
-            raise RuntimeError("SECRET_KEY must be set to a random value of at least 16 characters in production.")
+            raise RuntimeError(
+                "SECRET_KEY must be set to a random value of at least 16 characters in production."
+            )
         self.SECRET_KEY = secret
 
 

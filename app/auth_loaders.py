@@ -39,7 +39,12 @@ def unauthorized():
     from flask import jsonify, redirect, request, url_for
 
     if request.blueprint == "api":
-        body = {"error": {"status": 401, "code": "unauthorized",
-                          "message": "Sign in, or send 'Authorization: Bearer <token>'."}}
+        body = {
+            "error": {
+                "status": 401,
+                "code": "unauthorized",
+                "message": "Sign in, or send 'Authorization: Bearer <token>'.",
+            }
+        }
         return jsonify(body), 401
     return redirect(url_for("auth.login", next=request.full_path if request.query_string else request.path))

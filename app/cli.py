@@ -46,9 +46,12 @@ def processes_deploy() -> None:
 @processes_cli.command("list")
 def processes_list() -> None:
     """List stored process versions; * marks the current one."""
-    for version in db.session.scalars(select(ProcessVersion).order_by(ProcessVersion.process_id, ProcessVersion.id)):
+    for version in db.session.scalars(
+        select(ProcessVersion).order_by(ProcessVersion.process_id, ProcessVersion.id)
+    ):
         mark = "*" if version.is_current else " "
-        click.echo(f"{mark} {version.process_id:<20} {version.content_hash[:12]}  {version.created_at:%Y-%m-%d %H:%M}")
+        created = f"{version.created_at:%Y-%m-%d %H:%M} UTC"
+        click.echo(f"{mark} {version.process_id:<20} {version.content_hash[:12]}  {created}")
 
 
 @audit_cli.command("verify")
@@ -77,7 +80,7 @@ def users_token(username: str) -> None:
 @click.command("seed-demo")
 @with_appcontext
 def seed_demo_command() -> None:
-    """Create the roles, one demo user per role (password 'demo') and demo configuration items; deploy processes."""
+    """Create roles, one demo user per role (password 'demo') and demo CIs; deploy the processes."""
     from app.demo import seed_demo
     from app.services.deployment import deploy_directory
 

@@ -18,8 +18,11 @@ DEMO_USERS: dict[str, tuple[str, set[str], set[str]]] = {
     "l1": ("王五 (一线支持)", {"support_l1"}, set()),
     "l2": ("赵六 (二线支持)", {"support_l2"}, set()),
     "l3": ("钱七 (三线支持)", {"support_l3"}, set()),
-    "incmgr": ("孙八 (事件管理组长)", {"incident_manager", "service_desk", "support_l1", "support_l2",
-                                      "support_l3"}, {"service_desk", "support_l1", "support_l2", "support_l3"}),
+    "incmgr": (
+        "孙八 (事件管理组长)",
+        {"incident_manager", "service_desk", "support_l1", "support_l2", "support_l3"},
+        {"service_desk", "support_l1", "support_l2", "support_l3"},
+    ),
     "owner": ("周九 (流程负责人)", {"process_owner"}, set()),
     "auditor": ("吴十 (审计员)", {"auditor"}, set()),
     "admin": ("管理员", {"admin"}, set()),
@@ -55,7 +58,13 @@ def seed_demo() -> list[str]:
     for username, (display, roles, managed) in _all_demo_users().items():
         if db.session.scalar(select(User.id).where(User.username == username)) is not None:
             continue
-        users.create_user(None, users.UserInput(username=username, display_name=display, password=DEMO_PASSWORD,
-                                                timezone="Asia/Shanghai"), roles, managed)
+        users.create_user(
+            None,
+            users.UserInput(
+                username=username, display_name=display, password=DEMO_PASSWORD, timezone="Asia/Shanghai"
+            ),
+            roles,
+            managed,
+        )
         created.append(username)
     return created

@@ -32,7 +32,9 @@ def wants_json() -> bool:
     if request.blueprint == "api" or request.path.startswith("/api/"):
         return True
     best = request.accept_mimetypes.best_match(["text/html", "application/json"])
-    return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+    return (
+        best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+    )
 
 
 def error_response(status: int, code: str, message: str, details: dict | None = None):
@@ -43,8 +45,9 @@ def error_response(status: int, code: str, message: str, details: dict | None = 
             body["error"].update(details)
         return jsonify(body), status
     title = _(TITLES.get(status, "Error"))
-    return render_template("errors/error.html", status=status, title=title, message=message,
-                           details=details or {}), status
+    return render_template(
+        "errors/error.html", status=status, title=title, message=message, details=details or {}
+    ), status
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -26,8 +26,9 @@ def start_scheduler(app: Flask) -> BackgroundScheduler:
             except Exception:  # a failing tick must not stop the scheduler; the timer stays due
                 log.exception("firing due timers failed")
 
-    scheduler.add_job(tick, "interval", seconds=POLL_SECONDS, id="fire_due_timers", max_instances=1,
-                      coalesce=True)
+    scheduler.add_job(
+        tick, "interval", seconds=POLL_SECONDS, id="fire_due_timers", max_instances=1, coalesce=True
+    )
     scheduler.start()
     app.extensions["itsm_scheduler"] = scheduler
     return scheduler

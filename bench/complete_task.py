@@ -1,7 +1,7 @@
 """Per-step cost of completing a user task, platform against raw SpiffWorkflow, measured in the same run.
 
-Baseline: raw SpiffWorkflow 3.2.0 on processes/incident.bpmn, each step = deserialize the snapshot, complete the
-ready task, do_engine_steps, serialize (what any persistent use of the library must do per step).
+Baseline: raw SpiffWorkflow 3.2.0 on processes/incident.bpmn, each step = deserialize the snapshot,
+complete the ready task, do_engine_steps, serialize (what any persistent use of the library must do per step).
 Measured:
 - service: ``app.services.instances.complete_task`` (form validation, row lock, engine, task/timer rows, audit
   hash chain, one commit) on SQLite; target <= 3x the baseline per step;
@@ -12,8 +12,8 @@ Measured:
 from __future__ import annotations
 
 import http.client
-import logging
 import json
+import logging
 import statistics
 import tempfile
 import threading
@@ -27,9 +27,9 @@ from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.util.task import TaskState
 from werkzeug.serving import make_server
 
-logging.getLogger("werkzeug").setLevel(logging.WARNING)
-
 from tests import journey
+
+logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
 ROOT = Path(__file__).resolve().parent.parent
 STEPS = [
@@ -93,11 +93,15 @@ def service_per_step(app, db) -> float:
         from app.services import instances
 
         for _ in range(ROUNDS):
-            instance = instances.start_process(people["requester"], "incident", journey.RAISE, locale="en",
-                                               tz="Asia/Shanghai")
+            instance = instances.start_process(
+                people["requester"], "incident", journey.RAISE, locale="en", tz="Asia/Shanghai"
+            )
             for username, element, data in STEPS:
-                task = db.session.scalar(db.select(HumanTask).where(
-                    HumanTask.instance_id == instance.id, HumanTask.status == "open"))
+                task = db.session.scalar(
+                    db.select(HumanTask).where(
+                        HumanTask.instance_id == instance.id, HumanTask.status == "open"
+                    )
+                )
                 assert task.element_id == element
                 began = time.perf_counter()
                 instances.complete_task(people[username], task.id, data, locale="en", tz="Asia/Shanghai")
@@ -131,7 +135,9 @@ def http_steps_per_second(app, db) -> float:
     elapsed = 0.0
     try:
         for _ in range(ROUNDS):
-            instance = call("POST", "/api/v1/processes/incident/instances", "requester", {"data": journey.RAISE})
+            instance = call(
+                "POST", "/api/v1/processes/incident/instances", "requester", {"data": journey.RAISE}
+            )
             task = instance["open_tasks"][0]
             for index, (username, element, data) in enumerate(STEPS):
                 assert task["element_id"] == element

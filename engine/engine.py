@@ -16,7 +16,7 @@ from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
-from SpiffWorkflow.bpmn.specs.mixins import NoneTaskMixin
+from SpiffWorkflow.bpmn.specs.mixins import NoneTaskMixin, StartEventMixin
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.util.task import TaskState
 
@@ -29,6 +29,7 @@ from .scripts import ScriptLimits, ScriptRunner
 from .state import Reader
 
 _MAX_ROUNDS = 100
+_DEFAULT_LIMITS = ScriptLimits()
 
 
 class Engine:
@@ -44,7 +45,7 @@ class Engine:
         self,
         *,
         clock: Clock = utc_now,
-        script_limits: ScriptLimits = ScriptLimits(),
+        script_limits: ScriptLimits = _DEFAULT_LIMITS,
         platform_functions: Collection[str] = (),
     ) -> None:
         self.clock = clock
@@ -131,9 +132,9 @@ class Engine:
         :raises MessageNotAccepted: nothing waits for it, or the correlation does not match.
         """
         workflow, script_engine, reader = self._restore(package, snapshot)
-        definition = _waiting_message(workflow, name)
+        waiting = _waiting_message(workflow, name)
         with _guard():
-            event = _correlated_event(workflow, script_engine, definition, payload)
+            event = _correlated_event(workflow, script_engine, waiting, payload)
             try:
                 workflow.send_event(event)
             except WorkflowException as exc:
@@ -193,11 +194,11 @@ def _find_task(workflow: BpmnWorkflow, task_id: str) -> Any:
         return None
 
 
-def _waiting_message(workflow: BpmnWorkflow, name: str) -> MessageEventDefinition:
+def _waiting_message(workflow: BpmnWorkflow, name: str) -> tuple[Any, MessageEventDefinition]:
     for task in workflow.get_tasks(state=TaskState.WAITING):
         definition = getattr(task.task_spec, "event_definition", None)
         if isinstance(definition, MessageEventDefinition) and definition.name == name:
-            return definition
+            return task, definition
     raise MessageNotAccepted(
         f"the instance is not waiting for the message '{name}'",
         hint="Deliver it to an instance that waits for it, or check the message name.",
@@ -205,9 +206,16 @@ def _waiting_message(workflow: BpmnWorkflow, name: str) -> MessageEventDefinitio
 
 
 def _correlated_event(
-    workflow: BpmnWorkflow, script_engine: SafeScriptEngine, definition: Any, payload: dict[str, Any]
+    workflow: BpmnWorkflow,
+    script_engine: SafeScriptEngine,
+    waiting: tuple[Any, MessageEventDefinition],
+    payload: dict[str, Any],
 ) -> BpmnEvent:
-    """Build the event, refusing it unless its correlation matches the instance's."""
+    """Build the event, refusing it unless its correlation matches the instance's.
+
+    A message start event has nothing to match yet: the message sets the instance's correlation.
+    """
+    task, definition = waiting
     try:
         correlations = definition.calculate_correlations(
             script_engine, definition.correlation_properties, payload
@@ -217,7 +225,7 @@ def _correlated_event(
             f"the message '{definition.name}' lacks its correlation values: {exc.message}",
             hint="Include the correlation values (e.g. the business key) in the payload.",
         ) from exc
-    if definition.correlation_properties:
+    if definition.correlation_properties and not isinstance(task.task_spec, StartEventMixin):
         expected = workflow.correlations
         if not correlations or any(expected.get(key) != value for key, value in correlations.items()):
             raise MessageNotAccepted(

@@ -120,17 +120,17 @@ def _weight(value: Any, limit: int) -> int:
 
 
 def _safe_power(base: Any, exponent: Any) -> Any:
-    if isinstance(base, int) and isinstance(exponent, int) and exponent > 0 and abs(base) > 1:
-        if exponent * math.log2(abs(base)) > MAX_POWER_BITS:
-            raise NumberTooHigh(f"{base} ** {exponent} is too large")
+    big_int = isinstance(base, int) and isinstance(exponent, int) and exponent > 0 and abs(base) > 1
+    if big_int and exponent * math.log2(abs(base)) > MAX_POWER_BITS:
+        raise NumberTooHigh(f"{base} ** {exponent} is too large")
     return simpleeval.safe_power(base, exponent)
 
 
 def _safe_mult(left: Any, right: Any) -> Any:
     for seq, times in ((left, right), (right, left)):
-        if hasattr(seq, "__len__") and isinstance(times, int) and times > 0:
-            if _weight(seq, MAX_VALUE_WEIGHT) * times > MAX_VALUE_WEIGHT:
-                raise IterableTooLong("the value this expression builds is too large")
+        repeated = hasattr(seq, "__len__") and isinstance(times, int) and times > 0
+        if repeated and _weight(seq, MAX_VALUE_WEIGHT) * times > MAX_VALUE_WEIGHT:
+            raise IterableTooLong("the value this expression builds is too large")
     return left * right
 
 

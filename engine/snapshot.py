@@ -104,7 +104,8 @@ def load(snapshot: str, package: ProcessPackage, specs: tuple[Any, dict[str, Any
     if (ref.get("process_id"), ref.get("content_hash")) != (package.process_id, package.content_hash):
         raise SnapshotError(
             f"the snapshot belongs to process {ref.get('process_id')} version "
-            f"{str(ref.get('content_hash'))[:12]}, not {package.process_id} version {package.content_hash[:12]}",
+            f"{str(ref.get('content_hash'))[:12]}, "
+            f"not {package.process_id} version {package.content_hash[:12]}",
             file=package.bpmn_file,
             hint="Load the process version the instance was started with, or migrate the instance.",
         )

@@ -66,10 +66,7 @@ def due_time(task: Any) -> datetime | None:
         if not isinstance(value, dict) or value.get("cycles") == 0:
             return None
         value = value["next"]
-    if isinstance(value, datetime):
-        due = value
-    else:
-        due = TimerEventDefinition.parse_time_or_duration(str(value))
+    due = value if isinstance(value, datetime) else TimerEventDefinition.parse_time_or_duration(str(value))
     if not isinstance(due, datetime):
         return None
     return due.astimezone(UTC)

@@ -25,11 +25,23 @@ RECORD = {
 
 CLASSIFY_ROUTE = {"category": "application", "urgency": "high", "desk_decision": "route"}
 CLASSIFY_DESK = {"category": "application", "urgency": "low", "desk_decision": "resolve"}
-INVESTIGATE_L1_RESOLVE = {"l1_diagnosis": "Session store full.", "l1_outcome": "resolve"}
-INVESTIGATE_L1_ESCALATE = {"l1_diagnosis": "Not a config issue.", "l1_outcome": "escalate",
-                           "l1_escalation_reason": "Needs the app team."}
-RESOLVE = {"resolution": "Purged the session store.", "resolution_type": "permanent", "root_cause_known": True,
-           "needs_change": False}
+INVESTIGATE_L1_RESOLVE = {
+    "l1_diagnosis": "Session store full.",
+    "l1_outcome": "resolve",
+    "l1_solution": "Purge expired sessions.",
+}
+INVESTIGATE_L1_ESCALATE = {
+    "l1_diagnosis": "Not a config issue.",
+    "l1_outcome": "escalate",
+    "l1_escalation_reason": "Needs the app team.",
+}
+RESOLVE = {
+    "resolution": "Purged the session store.",
+    "resolution_type": "permanent",
+    "root_cause_known": True,
+    "root_cause": "Session cleanup job was disabled.",
+    "needs_change": False,
+}
 CONFIRM_OK = {"confirmation": "confirmed", "satisfaction": "satisfied"}
 CONFIRM_NOT = {"confirmation": "not_resolved", "satisfaction": "dissatisfied", "feedback": "Still failing."}
 CLOSE = {"closure_code": "resolved", "propose_knowledge": False}

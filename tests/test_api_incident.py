@@ -95,8 +95,10 @@ def test_invalid_input_names_each_field_and_stores_nothing(app, as_user):
 
 def test_unknown_ci_and_unknown_field_are_refused(as_user):
     requester = as_user("requester")
-    response = requester.post("/api/v1/processes/incident/instances",
-                              json={"data": dict(journey.RAISE, affected_cis=["NO-SUCH-CI"], colour="red")})
+    response = requester.post(
+        "/api/v1/processes/incident/instances",
+        json={"data": dict(journey.RAISE, affected_cis=["NO-SUCH-CI"], colour="red")},
+    )
     assert response.status_code == 422
     fields = response.get_json()["error"]["fields"]
     assert "NO-SUCH-CI" in fields["affected_cis"][0]
@@ -144,7 +146,9 @@ def test_unauthenticated_api_gets_401_json(client):
 
 def test_session_post_without_csrf_token_is_refused(as_user):
     requester = as_user("requester")
-    response = requester.post("/api/v1/processes/incident/instances", json={"data": journey.RAISE}, csrf=False)
+    response = requester.post(
+        "/api/v1/processes/incident/instances", json={"data": journey.RAISE}, csrf=False
+    )
     assert response.status_code == 400
     assert response.get_json()["error"]["code"] == "csrf"
 
@@ -156,9 +160,12 @@ def test_monitoring_system_raises_an_incident_with_a_bearer_token(app, client):
     with app.app_context():
         monitor = user("desk")
         token = issue_api_token(monitor, monitor.id)
-    response = client.post("/api/v1/processes/incident/instances", csrf=False,
-                           headers={"Authorization": f"Bearer {token}"},
-                           json={"data": dict(journey.RAISE, channel="monitoring")})
+    response = client.post(
+        "/api/v1/processes/incident/instances",
+        csrf=False,
+        headers={"Authorization": f"Bearer {token}"},
+        json={"data": dict(journey.RAISE, channel="monitoring")},
+    )
     assert response.status_code == 201
     bad = client.get("/api/v1/tasks", headers={"Authorization": "Bearer wrong"})
     assert bad.status_code == 401

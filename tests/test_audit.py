@@ -21,8 +21,9 @@ def _journey(as_user):
 def test_each_command_records_actor_input_and_resulting_tasks(app, as_user):
     instance = _journey(as_user)
     with app.app_context():
-        events = db.session.scalars(select(AuditEvent).where(AuditEvent.instance_id == instance["id"])
-                                    .order_by(AuditEvent.sequence)).all()
+        events = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.instance_id == instance["id"]).order_by(AuditEvent.sequence)
+        ).all()
         assert [(e.kind, e.actor) for e in events] == [("start", "requester"), ("complete_task", "desk")]
         start_event, record_event = events
         assert start_event.payload["data"]["title"] == journey.RAISE["title"]
@@ -38,8 +39,11 @@ def test_an_edited_event_is_found(app, as_user):
     _journey(as_user)
     with app.app_context():
         first = db.session.scalar(select(AuditEvent).order_by(AuditEvent.sequence))
-        db.session.execute(update(AuditEvent).where(AuditEvent.id == first.id)
-                           .values(payload={"data": {"title": "nothing happened"}}))
+        db.session.execute(
+            update(AuditEvent)
+            .where(AuditEvent.id == first.id)
+            .values(payload={"data": {"title": "nothing happened"}})
+        )
         db.session.commit()
         report = verify_chain()
         assert not report.ok

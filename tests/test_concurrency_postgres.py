@@ -51,7 +51,9 @@ def test_sixteen_concurrent_completions_one_wins(pg_app):
 
     assert sorted(codes) == [200] + [409] * (RACERS - 1)
     with pg_app.app_context():
-        completions = db.session.scalar(select(func.count(AuditEvent.id)).where(AuditEvent.kind == "complete_task"))
+        completions = db.session.scalar(
+            select(func.count(AuditEvent.id)).where(AuditEvent.kind == "complete_task")
+        )
         assert completions == 1
         assert db.session.get(HumanTask, task_id).status == "completed"
         opened = db.session.scalars(select(HumanTask.element_id).where(HumanTask.status == "open")).all()

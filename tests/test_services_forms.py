@@ -1,4 +1,4 @@
-"""Form input as users send it: typed from HTML posts, validated per field, auto fields never taken from input."""
+"""Form input as users send it: typed from HTML posts, validated per field, auto fields never forged."""
 
 from __future__ import annotations
 
@@ -22,14 +22,29 @@ def ctx(app):
 
 
 def _validate(name, data, locale="en", username="desk"):
-    return validate_form(get_form(name), data, actor=user(username), locale=locale, tz="Asia/Shanghai", now=NOW,
-                         business_key="INC-2026-000001")
+    return validate_form(
+        get_form(name),
+        data,
+        actor=user(username),
+        locale=locale,
+        tz="Asia/Shanghai",
+        now=NOW,
+        business_key="INC-2026-000001",
+    )
 
 
 def test_html_post_is_typed_by_the_schema(ctx):
     form = get_form("incident_record.json")
-    posted = MultiDict([("within_remit", "on"), ("affected_cis", "SRV-DB-01"), ("affected_cis", "APP-EMS"),
-                        ("impact", "high"), ("symptoms", "  slow  "), ("error_codes", "")])
+    posted = MultiDict(
+        [
+            ("within_remit", "on"),
+            ("affected_cis", "SRV-DB-01"),
+            ("affected_cis", "APP-EMS"),
+            ("impact", "high"),
+            ("symptoms", "  slow  "),
+            ("error_codes", ""),
+        ]
+    )
     data = parse_form_input(form, posted)
     assert data["within_remit"] is True
     assert data["affected_cis"] == ["SRV-DB-01", "APP-EMS"]
@@ -47,8 +62,10 @@ def test_local_time_is_stored_in_utc_and_auto_fields_are_filled(ctx):
 
 
 def test_auto_fields_cannot_be_forged(ctx):
-    clean = _validate("incident_record.json", dict(journey.RECORD, recorded_by="someone_else",
-                                                   incident_number="INC-1999-999999"))
+    clean = _validate(
+        "incident_record.json",
+        dict(journey.RECORD, recorded_by="someone_else", incident_number="INC-1999-999999"),
+    )
     assert clean["recorded_by"] == "desk"
     assert clean["incident_number"] == "INC-2026-000001"
 

@@ -36,10 +36,17 @@ ERRORS = {
 @cache
 def openapi_document() -> dict:
     """Build the document once per process."""
-    spec = APISpec(title="ITSM platform API", version="1.0.0", openapi_version="3.0.3",
-                   plugins=[MarshmallowPlugin()], servers=[{"url": "/api/v1"}])
+    spec = APISpec(
+        title="ITSM platform API",
+        version="1.0.0",
+        openapi_version="3.0.3",
+        plugins=[MarshmallowPlugin()],
+        servers=[{"url": "/api/v1"}],
+    )
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
-    for name in {schema for ops in PATHS.values() for (_, i, o) in ops.values() for schema in (i, o) if schema}:
+    for name in {
+        schema for ops in PATHS.values() for (_, i, o) in ops.values() for schema in (i, o) if schema
+    }:
         spec.components.schema(name, schema=getattr(schemas, name))
     for path, ops in PATHS.items():
         operations = {}
@@ -47,15 +54,21 @@ def openapi_document() -> dict:
             operation = {
                 "summary": summary,
                 "security": [{"bearer": []}],
-                "responses": {"200": {"description": "OK", "content": {"application/json": {"schema": out}}},
-                              **ERRORS},
+                "responses": {
+                    "200": {"description": "OK", "content": {"application/json": {"schema": out}}},
+                    **ERRORS,
+                },
             }
             if body:
-                operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
+                operation["requestBody"] = {
+                    "required": True,
+                    "content": {"application/json": {"schema": body}},
+                }
             params = [p.strip("{}") for p in path.split("/") if p.startswith("{")]
             if params:
-                operation["parameters"] = [{"in": "path", "name": p, "required": True,
-                                            "schema": {"type": "string"}} for p in params]
+                operation["parameters"] = [
+                    {"in": "path", "name": p, "required": True, "schema": {"type": "string"}} for p in params
+                ]
             operations[method] = operation
         spec.path(path=path, operations=operations)
     return spec.to_dict()

@@ -83,8 +83,9 @@ def list_instances():
     page = request.args.get("page", 1, type=int)
     status = request.args.get("status") or None
     if request.args.get("all"):
-        pagination = instances.list_instances(current_user, status=status, page=page,
-                                              process_id=request.args.get("process_id") or None)
+        pagination = instances.list_instances(
+            current_user, status=status, page=page, process_id=request.args.get("process_id") or None
+        )
     else:
         pagination = instances.my_requests(current_user, status=status, page=page)
     return _page(pagination, InstanceOut(many=True))

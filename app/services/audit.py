@@ -22,8 +22,16 @@ def _canonical(value: Any) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
-def event_hash(prev_hash: str, sequence: int, at: datetime, actor: str | None, instance_id: int | None,
-               kind: str, payload: dict, result: dict) -> str:
+def event_hash(
+    prev_hash: str,
+    sequence: int,
+    at: datetime,
+    actor: str | None,
+    instance_id: int | None,
+    kind: str,
+    payload: dict,
+    result: dict,
+) -> str:
     """SHA-256 over the previous hash and this event's content in canonical JSON."""
     body = _canonical([prev_hash, sequence, at.isoformat(), actor, instance_id, kind, payload, result])
     return hashlib.sha256(body.encode()).hexdigest()
@@ -42,14 +50,24 @@ def _locked_head() -> AuditHead:
     return head
 
 
-def append(*, kind: str, actor: str | None, instance_id: int | None, payload: dict, result: dict,
-           at: datetime) -> AuditEvent:
+def append(
+    *, kind: str, actor: str | None, instance_id: int | None, payload: dict, result: dict, at: datetime
+) -> AuditEvent:
     """Add one event to the chain inside the caller's transaction (the caller commits)."""
     head = _locked_head()
     sequence = head.sequence + 1
     digest = event_hash(head.hash, sequence, at, actor, instance_id, kind, payload, result)
-    event = AuditEvent(sequence=sequence, at=at, actor=actor, instance_id=instance_id, kind=kind,
-                       payload=payload, result=result, prev_hash=head.hash, hash=digest)
+    event = AuditEvent(
+        sequence=sequence,
+        at=at,
+        actor=actor,
+        instance_id=instance_id,
+        kind=kind,
+        payload=payload,
+        result=result,
+        prev_hash=head.hash,
+        hash=digest,
+    )
     db.session.add(event)
     head.sequence = sequence
     head.hash = digest
@@ -76,8 +94,16 @@ def verify_chain(actor: User | None = None) -> ChainReport:
     for event in db.session.scalars(select(AuditEvent).order_by(AuditEvent.sequence)).yield_per(500):
         if event.sequence != expected_seq:
             return ChainReport(False, checked, expected_seq, f"Event {expected_seq} is missing from the log.")
-        digest = event_hash(prev, event.sequence, event.at, event.actor, event.instance_id, event.kind,
-                            event.payload, event.result)
+        digest = event_hash(
+            prev,
+            event.sequence,
+            event.at,
+            event.actor,
+            event.instance_id,
+            event.kind,
+            event.payload,
+            event.result,
+        )
         if event.prev_hash != prev or event.hash != digest:
             return ChainReport(False, checked, event.sequence, f"Event {event.sequence} was altered.")
         prev = event.hash
@@ -85,7 +111,9 @@ def verify_chain(actor: User | None = None) -> ChainReport:
         checked += 1
     head = db.session.get(AuditHead, 1)
     if head is not None and (head.sequence != checked or head.hash != prev):
-        return ChainReport(False, checked, checked + 1, "The log ends before the recorded head: events were removed.")
+        return ChainReport(
+            False, checked, checked + 1, "The log ends before the recorded head: events were removed."
+        )
     return ChainReport(True, checked, None, f"All {checked} events verified.")
 
 

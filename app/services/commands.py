@@ -63,7 +63,7 @@ def _sync_tasks(instance: ProcessInstance, result: CommandResult, data: dict, no
             status="open",
             priority=_priority(data),
             created_at=now,
-            # Requester tasks (confirm the fix...) belong to the person who raised the request, not to everyone.
+            # Requester tasks (confirm the fix...) go to the person who raised the request, not to everyone.
             assignee_id=instance.started_by_id if spec.role == REQUESTER else None,
         )
         db.session.add(task)
@@ -86,13 +86,23 @@ def _sync_timers(instance: ProcessInstance, result: CommandResult) -> None:
             row.due_at = waiting.pop(row.engine_task_id).due_at
     for timer in waiting.values():
         db.session.add(
-            Timer(instance_id=instance.id, engine_task_id=timer.task_id, element_id=timer.element_id,
-                  due_at=timer.due_at)
+            Timer(
+                instance_id=instance.id,
+                engine_task_id=timer.task_id,
+                element_id=timer.element_id,
+                due_at=timer.due_at,
+            )
         )
 
 
-def record(kind: str, actor: str | None, instance: ProcessInstance, payload: dict, result: CommandResult,
-           now: datetime) -> None:
+def record(
+    kind: str,
+    actor: str | None,
+    instance: ProcessInstance,
+    payload: dict,
+    result: CommandResult,
+    now: datetime,
+) -> None:
     """Append the command's audit event: its full input and the tasks and facts it led to."""
     outcome = {
         "status": result.status,
@@ -102,14 +112,23 @@ def record(kind: str, actor: str | None, instance: ProcessInstance, payload: dic
         ],
         "timers": [{"element_id": t.element_id, "due_at": t.due_at.isoformat()} for t in result.timers],
         "facts": [
-            {"kind": f.kind, "element_id": f.element_id, "name": f.name, "lane": f.lane, "at": f.at.isoformat()}
+            {
+                "kind": f.kind,
+                "element_id": f.element_id,
+                "name": f.name,
+                "lane": f.lane,
+                "at": f.at.isoformat(),
+            }
             for f in result.facts
         ],
-        "messages": [json_safe({"name": m.name, "correlation": m.correlation, "payload": m.payload})
-                     for m in result.messages],
+        "messages": [
+            json_safe({"name": m.name, "correlation": m.correlation, "payload": m.payload})
+            for m in result.messages
+        ],
     }
-    audit.append(kind=kind, actor=actor, instance_id=instance.id, payload=json_safe(payload), result=outcome,
-                 at=now)
+    audit.append(
+        kind=kind, actor=actor, instance_id=instance.id, payload=json_safe(payload), result=outcome, at=now
+    )
 
 
 def command(fn):

@@ -38,16 +38,28 @@ def deploy_directory(author: str | None = None) -> list[Deployed]:
     now = runtime.now()
     report = []
     for process_id, package in sorted(packages.items()):
-        version = db.session.scalar(select(ProcessVersion).where(
-            ProcessVersion.process_id == process_id, ProcessVersion.content_hash == package.content_hash))
+        version = db.session.scalar(
+            select(ProcessVersion).where(
+                ProcessVersion.process_id == process_id, ProcessVersion.content_hash == package.content_hash
+            )
+        )
         created = version is None
         if created:
-            version = ProcessVersion(process_id=process_id, content_hash=package.content_hash, name=package.name,
-                                     files=dict(package.files), author=author, created_at=now)
+            version = ProcessVersion(
+                process_id=process_id,
+                content_hash=package.content_hash,
+                name=package.name,
+                files=dict(package.files),
+                author=author,
+                created_at=now,
+            )
             db.session.add(version)
         if not version.is_current:
-            for other in db.session.scalars(select(ProcessVersion).where(
-                    ProcessVersion.process_id == process_id, ProcessVersion.is_current)):
+            for other in db.session.scalars(
+                select(ProcessVersion).where(
+                    ProcessVersion.process_id == process_id, ProcessVersion.is_current
+                )
+            ):
                 other.is_current = False
             db.session.flush()
             version.is_current = True

@@ -13,7 +13,16 @@ from jsonschema import Draft202012Validator
 from app.services.errors import NotFound, ProcessProblem
 
 WIDGETS = {
-    "text", "textarea", "number", "select", "radio", "checkbox", "datetime", "date", "ci_picker", "user_picker",
+    "text",
+    "textarea",
+    "number",
+    "select",
+    "radio",
+    "checkbox",
+    "datetime",
+    "date",
+    "ci_picker",
+    "user_picker",
 }
 
 

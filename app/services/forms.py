@@ -190,7 +190,9 @@ def _zone(tz: str):
         return ZoneInfo("Asia/Shanghai")
 
 
-def _check_references(form: FormDef, clean: dict[str, Any], locale: str, errors: dict[str, list[str]]) -> None:
+def _check_references(
+    form: FormDef, clean: dict[str, Any], locale: str, errors: dict[str, list[str]]
+) -> None:
     """CI and user pickers must name things that exist."""
     for fdef in form.fields:
         value = clean.get(fdef.name)
@@ -198,10 +200,15 @@ def _check_references(form: FormDef, clean: dict[str, Any], locale: str, errors:
             continue
         if fdef.widget == "ci_picker":
             codes = [v for v in (value if isinstance(value, list) else [value]) if isinstance(v, str)]
-            found = set(db.session.scalars(select(ConfigurationItem.code).where(ConfigurationItem.code.in_(codes))))
+            found = set(
+                db.session.scalars(select(ConfigurationItem.code).where(ConfigurationItem.code.in_(codes)))
+            )
             for code in codes:
                 if code not in found:
                     errors.setdefault(fdef.name, []).append(message("unknown_ci", locale, value=code))
-        elif fdef.widget == "user_picker" and isinstance(value, str):
-            if db.session.scalar(select(User.id).where(User.username == value)) is None:
-                errors.setdefault(fdef.name, []).append(message("unknown_user", locale, value=value))
+        elif (
+            fdef.widget == "user_picker"
+            and isinstance(value, str)
+            and db.session.scalar(select(User.id).where(User.username == value)) is None
+        ):
+            errors.setdefault(fdef.name, []).append(message("unknown_user", locale, value=value))

@@ -60,8 +60,9 @@ def startable_processes(actor: User) -> list[StartOption]:
     """Every deployed process the user may start."""
     runtime = get_runtime()
     options = []
-    for version in db.session.scalars(select(ProcessVersion).where(ProcessVersion.is_current)
-                                      .order_by(ProcessVersion.process_id)):
+    for version in db.session.scalars(
+        select(ProcessVersion).where(ProcessVersion.is_current).order_by(ProcessVersion.process_id)
+    ):
         if not _may_start(actor, _start_role(version)):
             continue
         package = runtime.package_for(version)
@@ -76,11 +77,15 @@ def start_form(actor: User, process_id: str) -> FormDef | None:
     if not _may_start(actor, _start_role(version)):
         raise Forbidden("You may not start this process.")
     package = get_runtime().package_for(version)
-    return get_runtime().forms.get(package.user_tasks[package.start_task].form) if package.start_task else None
+    return (
+        get_runtime().forms.get(package.user_tasks[package.start_task].form) if package.start_task else None
+    )
 
 
 @commands.command
-def start_process(actor: User, process_id: str, data: dict[str, Any], *, locale: str, tz: str) -> ProcessInstance:
+def start_process(
+    actor: User, process_id: str, data: dict[str, Any], *, locale: str, tz: str
+) -> ProcessInstance:
     """Start a process: validate the start form, run the engine, store instance, tasks and audit; commit."""
     runtime = get_runtime()
     now = runtime.now()
@@ -92,29 +97,45 @@ def start_process(actor: User, process_id: str, data: dict[str, Any], *, locale:
     business_key = next_key(process_id, now)
     if package.start_task:
         form = runtime.forms.get(package.user_tasks[package.start_task].form)
-        clean = validate_form(form, data, actor=actor, locale=locale, tz=tz, now=now, business_key=business_key)
-    engine_input = dict(clean, sys_business_key=business_key, sys_started_by=actor.username,
-                        sys_started_at=now.isoformat())
+        clean = validate_form(
+            form, data, actor=actor, locale=locale, tz=tz, now=now, business_key=business_key
+        )
+    engine_input = dict(
+        clean, sys_business_key=business_key, sys_started_by=actor.username, sys_started_at=now.isoformat()
+    )
     try:
         result = runtime.engine.start(package, engine_input)
     except EngineError as exc:
         raise ProcessProblem(str(exc)) from exc
-    instance = ProcessInstance(version=version, process_id=process_id, business_key=business_key,
-                               title=str(clean.get("title", ""))[:300], snapshot=result.snapshot,
-                               started_by_id=actor.id, started_at=now)
+    instance = ProcessInstance(
+        version=version,
+        process_id=process_id,
+        business_key=business_key,
+        title=str(clean.get("title", ""))[:300],
+        snapshot=result.snapshot,
+        started_by_id=actor.id,
+        started_at=now,
+    )
     db.session.add(instance)
     db.session.flush()
     commands.apply_result(instance, result, now)
-    commands.record("start", actor.username, instance,
-                    {"process_id": process_id, "content_hash": version.content_hash, "data": engine_input},
-                    result, now)
+    commands.record(
+        "start",
+        actor.username,
+        instance,
+        {"process_id": process_id, "content_hash": version.content_hash, "data": engine_input},
+        result,
+        now,
+    )
     db.session.commit()
     return instance
 
 
 @commands.command
-def complete_task(actor: User, task_id: int, data: dict[str, Any], *, locale: str, tz: str) -> ProcessInstance:
-    """Complete a human task with validated form data; exactly one of concurrent completions wins (409 else)."""
+def complete_task(
+    actor: User, task_id: int, data: dict[str, Any], *, locale: str, tz: str
+) -> ProcessInstance:
+    """Complete a human task with validated form data; one of concurrent completions wins, others 409."""
     runtime = get_runtime()
     task = db.session.get(HumanTask, task_id)
     if task is None:
@@ -127,7 +148,9 @@ def complete_task(actor: User, task_id: int, data: dict[str, Any], *, locale: st
     check_can_work(actor, task)
     now = runtime.now()
     form = runtime.forms.get(task.form)
-    clean = validate_form(form, data, actor=actor, locale=locale, tz=tz, now=now, business_key=instance.business_key)
+    clean = validate_form(
+        form, data, actor=actor, locale=locale, tz=tz, now=now, business_key=instance.business_key
+    )
     package = runtime.package_for(instance.version)
     try:
         result = runtime.engine.complete_task(package, instance.snapshot, task.engine_task_id, clean)
@@ -139,9 +162,19 @@ def complete_task(actor: User, task_id: int, data: dict[str, Any], *, locale: st
     task.assignee_id = task.assignee_id or actor.id
     task.result = commands.json_safe(clean)
     commands.apply_result(instance, result, now)
-    commands.record("complete_task", actor.username, instance,
-                    {"task_id": task.id, "engine_task_id": task.engine_task_id, "element_id": task.element_id,
-                     "data": clean}, result, now)
+    commands.record(
+        "complete_task",
+        actor.username,
+        instance,
+        {
+            "task_id": task.id,
+            "engine_task_id": task.engine_task_id,
+            "element_id": task.element_id,
+            "data": clean,
+        },
+        result,
+        now,
+    )
     _commit_or_conflict()
     return instance
 
@@ -166,7 +199,9 @@ def cancel_instance(actor: User, instance_id: int, reason: str) -> ProcessInstan
 def _lock_instance(instance_id: int) -> ProcessInstance:
     """Lock the instance row (PostgreSQL: FOR UPDATE; SQLite serialises writers; version column for both)."""
     instance = db.session.scalar(
-        select(ProcessInstance).where(ProcessInstance.id == instance_id).with_for_update()
+        select(ProcessInstance)
+        .where(ProcessInstance.id == instance_id)
+        .with_for_update()
         .execution_options(populate_existing=True)
     )
     if instance is None:
@@ -181,10 +216,14 @@ def _commit_or_conflict() -> None:
         raise Conflict("Someone else changed this process at the same time; reload and try again.") from exc
 
 
-def get_instance(actor: User, instance_id: int | None = None, business_key: str | None = None) -> ProcessInstance:
+def get_instance(
+    actor: User, instance_id: int | None = None, business_key: str | None = None
+) -> ProcessInstance:
     """An instance the user may see (404 when absent, 403 when not theirs to see)."""
     if business_key is not None:
-        instance = db.session.scalar(select(ProcessInstance).where(ProcessInstance.business_key == business_key))
+        instance = db.session.scalar(
+            select(ProcessInstance).where(ProcessInstance.business_key == business_key)
+        )
     else:
         instance = db.session.get(ProcessInstance, instance_id) if instance_id is not None else None
     if instance is None:
@@ -215,8 +254,9 @@ def instance_history(actor: User, instance: ProcessInstance) -> list[HistoryEntr
         raise Forbidden("You may not see this process instance.")
     package = get_runtime().package_for(instance.version)
     entries = []
-    events = db.session.scalars(select(AuditEvent).where(AuditEvent.instance_id == instance.id)
-                                .order_by(AuditEvent.sequence))
+    events = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.instance_id == instance.id).order_by(AuditEvent.sequence)
+    )
     for event in events:
         element_id = event.payload.get("element_id")
         if event.kind == "start" and package.start_task:
@@ -225,9 +265,19 @@ def instance_history(actor: User, instance: ProcessInstance) -> list[HistoryEntr
         data = {k: v for k, v in (event.payload.get("data") or {}).items() if not k.startswith("sys_")}
         if event.kind == "cancel":
             data = {"reason": event.payload.get("reason")}
-        entries.append(HistoryEntry(event.sequence, event.at, event.actor, event.kind, element_id,
-                                    spec.name if spec else None, spec.form if spec else None, data,
-                                    event.result.get("open_tasks", [])))
+        entries.append(
+            HistoryEntry(
+                event.sequence,
+                event.at,
+                event.actor,
+                event.kind,
+                element_id,
+                spec.name if spec else None,
+                spec.form if spec else None,
+                data,
+                event.result.get("open_tasks", []),
+            )
+        )
     return entries
 
 
@@ -236,7 +286,9 @@ def my_requests(actor: User, *, status: str | None = None, page: int = 1, per_pa
     query = select(ProcessInstance).where(ProcessInstance.started_by_id == actor.id)
     if status:
         query = query.where(ProcessInstance.status == status)
-    return db.paginate(query.order_by(ProcessInstance.id.desc()), page=page, per_page=per_page, error_out=False)
+    return db.paginate(
+        query.order_by(ProcessInstance.id.desc()), page=page, per_page=per_page, error_out=False
+    )
 
 
 def diagram_xml(actor: User, instance: ProcessInstance) -> str:
@@ -246,8 +298,14 @@ def diagram_xml(actor: User, instance: ProcessInstance) -> str:
     return instance.version.files[f"{instance.process_id}.bpmn"]
 
 
-def list_instances(actor: User, *, process_id: str | None = None, status: str | None = None, page: int = 1,
-                   per_page: int = 25):
+def list_instances(
+    actor: User,
+    *,
+    process_id: str | None = None,
+    status: str | None = None,
+    page: int = 1,
+    per_page: int = 25,
+):
     """All instances, for staff who oversee processes (owners, auditors, admins)."""
     if not is_staff(actor):
         raise Forbidden("Only process owners and auditors may list every instance.")
@@ -256,4 +314,6 @@ def list_instances(actor: User, *, process_id: str | None = None, status: str | 
         query = query.where(ProcessInstance.process_id == process_id)
     if status:
         query = query.where(ProcessInstance.status == status)
-    return db.paginate(query.order_by(ProcessInstance.id.desc()), page=page, per_page=per_page, error_out=False)
+    return db.paginate(
+        query.order_by(ProcessInstance.id.desc()), page=page, per_page=per_page, error_out=False
+    )

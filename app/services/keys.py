@@ -30,7 +30,7 @@ def prefix_for(process_id: str) -> str:
 
 
 def next_key(process_id: str, at: datetime) -> str:
-    """Hand out the next key for the process in the year of ``at``; the counter row stays locked until commit."""
+    """Hand out the next key for the process in the year of ``at``; the counter row stays locked to commit."""
     prefix = prefix_for(process_id)
     year = at.year
     query = select(KeyCounter).where(KeyCounter.prefix == prefix, KeyCounter.year == year).with_for_update()

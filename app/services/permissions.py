@@ -22,5 +22,7 @@ def can_view_instance(user: User, instance: ProcessInstance) -> bool:
     roles = user.role_codes
     if not roles:
         return False
-    query = select(HumanTask.id).where(HumanTask.instance_id == instance.id, HumanTask.role.in_(roles)).limit(1)
+    query = (
+        select(HumanTask.id).where(HumanTask.instance_id == instance.id, HumanTask.role.in_(roles)).limit(1)
+    )
     return db.session.scalar(query) is not None

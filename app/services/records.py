@@ -21,8 +21,9 @@ def ci_names(codes: list[str]) -> dict[str, str]:
     """``code -> "code name"`` for showing stored CI references."""
     if not codes:
         return {}
-    rows = db.session.execute(select(ConfigurationItem.code, ConfigurationItem.name)
-                              .where(ConfigurationItem.code.in_(codes)))
+    rows = db.session.execute(
+        select(ConfigurationItem.code, ConfigurationItem.name).where(ConfigurationItem.code.in_(codes))
+    )
     return {code: f"{code} {name}" for code, name in rows}
 
 

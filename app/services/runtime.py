@@ -60,9 +60,10 @@ class Runtime:
             return cached
         bpmn_name = f"{version.process_id}.bpmn"
         dmns = {name: text for name, text in version.files.items() if name != bpmn_name}
-        # A stored version passed the form check when it was deployed; forms renamed since must not lock it out.
-        package = load_package(version.files[bpmn_name], dmns, forms=_AnyName(), lane_role=lane_role,
-                               filename=bpmn_name)
+        # A stored version passed the form check at deploy; forms renamed since must not lock it out.
+        package = load_package(
+            version.files[bpmn_name], dmns, forms=_AnyName(), lane_role=lane_role, filename=bpmn_name
+        )
         with self._lock:
             self._packages[key] = package
         return package

@@ -44,7 +44,9 @@ def get_task(actor: User, task_id: int) -> HumanTask:
 
 def _visible(actor: User):
     roles = actor.role_codes - {REQUESTER}
-    return or_(HumanTask.role.in_(roles), and_(HumanTask.role == REQUESTER, HumanTask.assignee_id == actor.id))
+    return or_(
+        HumanTask.role.in_(roles), and_(HumanTask.role == REQUESTER, HumanTask.assignee_id == actor.id)
+    )
 
 
 SORTS = {
@@ -54,8 +56,16 @@ SORTS = {
 }
 
 
-def inbox(actor: User, *, role: str | None = None, scope: str = "all", q: str | None = None, sort: str = "due",
-          page: int = 1, per_page: int = 25):
+def inbox(
+    actor: User,
+    *,
+    role: str | None = None,
+    scope: str = "all",
+    q: str | None = None,
+    sort: str = "due",
+    page: int = 1,
+    per_page: int = 25,
+):
     """Open tasks of the user's roles, filtered, sorted and paged (a Flask-SQLAlchemy Pagination)."""
     query = select(HumanTask).join(ProcessInstance).where(HumanTask.status == "open", _visible(actor))
     if role:
@@ -66,15 +76,24 @@ def inbox(actor: User, *, role: str | None = None, scope: str = "all", q: str | 
         query = query.where(HumanTask.assignee_id.is_(None))
     if q:
         like = f"%{q.strip()}%"
-        query = query.where(or_(ProcessInstance.business_key.ilike(like), ProcessInstance.title.ilike(like),
-                                HumanTask.name.ilike(like)))
+        query = query.where(
+            or_(
+                ProcessInstance.business_key.ilike(like),
+                ProcessInstance.title.ilike(like),
+                HumanTask.name.ilike(like),
+            )
+        )
     query = query.order_by(*SORTS.get(sort, SORTS["due"]))
     return db.paginate(query, page=page, per_page=per_page, error_out=False)
 
 
 def _locked(task_id: int) -> HumanTask:
-    task = db.session.scalar(select(HumanTask).where(HumanTask.id == task_id).with_for_update()
-                             .execution_options(populate_existing=True))
+    task = db.session.scalar(
+        select(HumanTask)
+        .where(HumanTask.id == task_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
     if task is None:
         raise NotFound("No such task.")
     if task.status != "open":
@@ -83,10 +102,14 @@ def _locked(task_id: int) -> HumanTask:
 
 
 def _audit(kind: str, actor: User, task: HumanTask, **extra) -> None:
-    audit.append(kind=kind, actor=actor.username, instance_id=task.instance_id,
-                 payload={"task_id": task.id, "element_id": task.element_id, **extra},
-                 result={"assignee": task.assignee.username if task.assignee else None},
-                 at=get_runtime().now())
+    audit.append(
+        kind=kind,
+        actor=actor.username,
+        instance_id=task.instance_id,
+        payload={"task_id": task.id, "element_id": task.element_id, **extra},
+        result={"assignee": task.assignee.username if task.assignee else None},
+        at=get_runtime().now(),
+    )
 
 
 @command
@@ -123,8 +146,12 @@ def can_reassign(actor: User, task: HumanTask) -> bool:
 
 def candidates(task: HumanTask) -> list[User]:
     """Active users holding the task's role, by name."""
-    query = (select(User).join(Membership).where(Membership.role_code == task.role, User.active)
-             .order_by(User.display_name))
+    query = (
+        select(User)
+        .join(Membership)
+        .where(Membership.role_code == task.role, User.active)
+        .order_by(User.display_name)
+    )
     return list(db.session.scalars(query))
 
 
@@ -136,8 +163,10 @@ def reassign(actor: User, task_id: int, username: str) -> HumanTask:
         raise Forbidden("Only a manager of this task's role may reassign it.")
     target = db.session.scalar(select(User).where(User.username == username, User.active))
     if target is None or not target.has_role(task.role):
-        raise InvalidInput("Choose a user who holds the task's role.",
-                           {"assignee": ["This user does not hold the task's role."]})
+        raise InvalidInput(
+            "Choose a user who holds the task's role.",
+            {"assignee": ["This user does not hold the task's role."]},
+        )
     task.assignee = target
     _audit("reassign", actor, task, assignee=target.username)
     db.session.commit()

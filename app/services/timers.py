@@ -1,4 +1,4 @@
-"""Firing due timers: the database says what is due; a lease makes each firing happen once across processes."""
+"""Firing due timers: the database says what is due; a lease makes each fire once across processes."""
 
 from __future__ import annotations
 
@@ -24,7 +24,9 @@ def worker_id() -> str:
 
 def next_due_at():
     """When the earliest unfired timer comes due (None when nothing waits)."""
-    return db.session.scalar(select(Timer.due_at).where(Timer.fired_at.is_(None)).order_by(Timer.due_at).limit(1))
+    return db.session.scalar(
+        select(Timer.due_at).where(Timer.fired_at.is_(None)).order_by(Timer.due_at).limit(1)
+    )
 
 
 def _claim(limit: int, owner: str) -> list[int]:
@@ -32,8 +34,11 @@ def _claim(limit: int, owner: str) -> list[int]:
     now = get_runtime().now()
     query = (
         select(Timer)
-        .where(Timer.fired_at.is_(None), Timer.due_at <= now,
-               (Timer.lease_expires_at.is_(None)) | (Timer.lease_expires_at < now))
+        .where(
+            Timer.fired_at.is_(None),
+            Timer.due_at <= now,
+            (Timer.lease_expires_at.is_(None)) | (Timer.lease_expires_at < now),
+        )
         .order_by(Timer.due_at)
         .limit(limit)
         .with_for_update(skip_locked=True)
@@ -73,9 +78,19 @@ def _fire_one(timer_id: int, owner: str) -> int:
     lateness = (now - timer.due_at).total_seconds()
     result = runtime.engine.fire_due_timers(runtime.package_for(instance.version), instance.snapshot)
     commands.apply_result(instance, result, now)
-    commands.record("fire_timer", None, instance,
-                    {"element_id": timer.element_id, "engine_task_id": timer.engine_task_id,
-                     "due_at": timer.due_at.isoformat(), "fired_at": now.isoformat(), "lateness_s": lateness},
-                    result, now)
+    commands.record(
+        "fire_timer",
+        None,
+        instance,
+        {
+            "element_id": timer.element_id,
+            "engine_task_id": timer.engine_task_id,
+            "due_at": timer.due_at.isoformat(),
+            "fired_at": now.isoformat(),
+            "lateness_s": lateness,
+        },
+        result,
+        now,
+    )
     db.session.commit()
     return 1

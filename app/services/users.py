@@ -69,7 +69,11 @@ class UserInput:
 
 def _check(data: UserInput, creating: bool) -> None:
     errors: dict[str, list[str]] = {}
-    if not data.username or len(data.username) > 64 or not data.username.replace("_", "").replace(".", "").isalnum():
+    if (
+        not data.username
+        or len(data.username) > 64
+        or not data.username.replace("_", "").replace(".", "").isalnum()
+    ):
         errors["username"] = ["Use 1–64 letters, digits, dots or underscores."]
     if not data.display_name or len(data.display_name) > 120:
         errors["display_name"] = ["A display name of at most 120 characters is required."]
@@ -82,16 +86,25 @@ def _check(data: UserInput, creating: bool) -> None:
 
 
 @command
-def create_user(actor: User | None, data: UserInput, roles: set[str] = frozenset(),
-                manager_roles: set[str] = frozenset()) -> User:
+def create_user(
+    actor: User | None, data: UserInput, roles: set[str] = frozenset(), manager_roles: set[str] = frozenset()
+) -> User:
     """Create a user with roles; ``actor`` None is the seed command."""
     if actor is not None:
         require_admin(actor)
     _check(data, creating=True)
     if db.session.scalar(select(User.id).where(User.username == data.username)) is not None:
-        raise Conflict(f"The username '{data.username}' is taken.", details={"fields": {"username": ["Taken."]}})
-    user = User(username=data.username, display_name=data.display_name, email=data.email, active=data.active,
-                locale=data.locale, timezone=data.timezone)
+        raise Conflict(
+            f"The username '{data.username}' is taken.", details={"fields": {"username": ["Taken."]}}
+        )
+    user = User(
+        username=data.username,
+        display_name=data.display_name,
+        email=data.email,
+        active=data.active,
+        locale=data.locale,
+        timezone=data.timezone,
+    )
     user.set_password(data.password or secrets.token_urlsafe(16))
     db.session.add(user)
     _set_roles(user, roles, manager_roles)
@@ -106,7 +119,9 @@ def update_user(actor: User, user_id: int, data: UserInput, roles: set[str], man
     data.username = user.username
     _check(data, creating=False)
     if user.id == actor.id and "admin" not in roles:
-        raise InvalidInput("You cannot remove your own administrator role.", {"roles": ["Keep the admin role."]})
+        raise InvalidInput(
+            "You cannot remove your own administrator role.", {"roles": ["Keep the admin role."]}
+        )
     user.display_name, user.email, user.active = data.display_name, data.email, data.active
     user.locale, user.timezone = data.locale, data.timezone
     if data.password:

@@ -72,3 +72,17 @@ def test_message_catch_without_correlation_is_refused_by_lint() -> None:
     [problem] = excinfo.value.problems
     assert (problem.file, problem.element_id) == ("messages.bpmn", "change_done")
     assert "without correlation" in problem.message and "correlation" in problem.hint
+
+
+def test_message_start_event_sets_the_correlation(engine: Engine) -> None:
+    text = MESSAGES.replace(
+        '<bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>',
+        '<bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing>'
+        '<bpmn:messageEventDefinition id="start_def" messageRef="rfc_done" /></bpmn:startEvent>',
+    )
+    package = load_package(text, {}, forms=FORMS, lane_role=lane_role, filename="messages.bpmn")
+    assert package.start_messages == ("rfc_done",) and package.start_task is None
+    result = engine.start(package, {})
+    assert result.open_tasks == [] and [s.name for s in result.subscriptions] == ["rfc_done"]
+    result = engine.deliver_message(package, result.snapshot, "rfc_done", {"ticket_id": "INC-9"})
+    assert [t.element_id for t in result.open_tasks] == ["record"]

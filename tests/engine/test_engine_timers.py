@@ -127,3 +127,17 @@ def test_timer_expression_over_task_data(engine: Engine, clock: FakeClock) -> No
     package = load_package(text, {}, forms=FORMS, lane_role=lane_role, filename="timers.bpmn")
     result = engine.start(package, {"title": "VPN down", "sla_hours": 4})
     assert due(result, "sla_breach") == datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+
+
+def test_timer_start_event_becomes_the_schedule(engine: Engine) -> None:
+    cycle = "R/2027-01-01T00:00:00+08:00/P1Y"
+    text = TIMERS.replace(
+        '<bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>',
+        '<bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing><bpmn:timerEventDefinition id="yearly">'
+        f"<bpmn:timeCycle>{cycle}</bpmn:timeCycle></bpmn:timerEventDefinition></bpmn:startEvent>",
+    )
+    package = load_package(text, {}, forms=FORMS, lane_role=lane_role, filename="timers.bpmn")
+    assert package.start_timer == cycle
+    result = engine.start(package, {"title": "yearly drill"})  # started by the platform's scheduler
+    assert [t.element_id for t in result.open_tasks] == ["record"]
+    assert result.timers == []

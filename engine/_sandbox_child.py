@@ -135,6 +135,7 @@ def main():
     resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
     resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))
     resource.setrlimit(resource.RLIMIT_NOFILE, (16, 16))
+    resource.setrlimit(resource.RLIMIT_NPROC, (0, 0))  # no child processes (ignored for root)
     try:
         code = compile_restricted(request["script"], filename="<script>", mode="exec")
     except SyntaxError as exc:

@@ -179,9 +179,13 @@ def _load(
     bpmn_text, bpmn_file = _read_bpmn(bpmn_path_or_text, filename)
     root = parse_xml(bpmn_text, bpmn_file)
     problems: list[Problem] = []
-    decisions = _decision_files(_read_dmns(dmn_dir_or_texts), problems)
+    dmn_problems: list[Problem] = []
+    decisions = _decision_files(_read_dmns(dmn_dir_or_texts), dmn_problems)
     processes = executable_processes(root)
     referenced = {d for p in processes for t in _xp(p, ".//bpmn:businessRuleTask") if (d := decision_of(t))}
+    if referenced - set(decisions):
+        # A broken DMN file matters only if it may hold a decision this process needs.
+        problems.extend(dmn_problems)
     used = {decisions[d][0]: decisions[d][1] for d in referenced if d in decisions}
     dmn_texts = {name: text for name, text in _read_dmns(dmn_dir_or_texts).items() if name in used}
     for name, dmn_root in used.items():
@@ -250,6 +254,7 @@ def load_directory(
     packages: dict[str, ProcessPackage] = {}
     problems: list[Problem] = []
     folder = Path(processes_dir)
+    _decision_files(_read_dmns(folder), problems)  # every DMN file must at least parse safely
     for path in sorted(folder.glob("*.bpmn")):
         try:
             package = load_package(path, folder, forms=forms, lane_role=lane_role)

@@ -67,3 +67,46 @@ def test_auditor_reads_the_log_and_the_cli_verifies_it(app, as_user, runner):
     assert result.exit_code == 0 and "verified" in result.output
     desk = as_user("desk")
     assert desk.get("/audit/").status_code in (403, 404)
+
+
+def _full_journey(as_user):
+    from tests.test_api_incident import complete, only_task, start
+
+    requester, desk, l1 = as_user("requester"), as_user("desk"), as_user("l1")
+    instance = start(requester)
+    complete(desk, only_task(desk, "record_incident"), journey.RECORD)
+    complete(desk, only_task(desk, "classify_incident"), journey.CLASSIFY_ROUTE)
+    complete(l1, only_task(l1, "investigate_l1"), journey.INVESTIGATE_L1_RESOLVE)
+    complete(l1, only_task(l1, "resolve_l1"), journey.RESOLVE)
+    complete(requester, only_task(requester, "confirm_resolution"), journey.CONFIRM_NOT)
+    return instance
+
+
+def test_replay_reproduces_every_step_of_a_history(app, as_user):
+    instance = _full_journey(as_user)
+    auditor = as_user("auditor")
+    body = auditor.get(f"/api/v1/instances/{instance['id']}/replay").get_json()
+    assert body["ok"] is True
+    assert [s["kind"] for s in body["steps"]] == ["start"] + ["complete_task"] * 5
+    assert body["steps"][-1]["replayed"] == ["investigate_l1"]  # not satisfied: back to first-line support
+    assert as_user("desk").get(f"/api/v1/instances/{instance['id']}/replay").status_code == 403
+
+
+def test_replay_shows_where_a_recorded_input_no_longer_gives_the_recorded_outcome(app, as_user):
+    instance = _full_journey(as_user)
+    with app.app_context():
+        classify = db.session.scalar(
+            select(AuditEvent).where(AuditEvent.payload["element_id"].as_string() == "classify_incident")
+        )
+        data = dict(classify.payload["data"], desk_decision="resolve")
+        db.session.execute(
+            update(AuditEvent)
+            .where(AuditEvent.id == classify.id)
+            .values(payload=dict(classify.payload, data=data))
+        )
+        db.session.commit()
+    body = as_user("auditor").get(f"/api/v1/instances/{instance['id']}/replay").get_json()
+    assert body["ok"] is False
+    bad = next(step for step in body["steps"] if not step["matches"])
+    assert bad["element_id"] == "classify_incident"
+    assert bad["recorded"] == ["investigate_l1"] and bad["replayed"] == ["resolve_by_desk"]

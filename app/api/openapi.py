@@ -15,6 +15,9 @@ PATHS = {
     "/instances": {"get": ("The caller's requests (all=1: every instance, for staff)", None, "InstanceOut")},
     "/instances/{instance_id}": {"get": ("One instance with its open tasks", None, "InstanceOut")},
     "/instances/{instance_id}/history": {"get": ("An instance's history", None, "HistoryOut")},
+    "/instances/{instance_id}/replay": {
+        "get": ("Re-execute from the audit log and compare (auditors)", None, None)
+    },
     "/tasks": {"get": ("The caller's inbox", None, "TaskOut")},
     "/tasks/{task_id}": {"get": ("One task and its form", None, "TaskOut")},
     "/tasks/{task_id}/claim": {"post": ("Claim a task", None, "TaskOut")},
@@ -31,6 +34,12 @@ ERRORS = {
     "409": {"description": "The object changed: task already completed or claimed by someone else."},
     "422": {"description": "Invalid input; `error.fields` maps each field to its messages."},
 }
+
+
+def _ok(schema: str | None) -> dict:
+    if schema is None:
+        return {"description": "OK"}
+    return {"description": "OK", "content": {"application/json": {"schema": schema}}}
 
 
 @cache

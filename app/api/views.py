@@ -170,3 +170,15 @@ def csrf_token():
     from flask_wtf.csrf import generate_csrf
 
     return jsonify(csrf_token=generate_csrf())
+
+
+@bp.get("/instances/<int:instance_id>/replay")
+@login_required
+def replay(instance_id: int):
+    """Re-execute the instance from its audit log and compare each step (auditors, process owners)."""
+    from dataclasses import asdict
+
+    from app.services.replay import replay_instance
+
+    report = replay_instance(current_user, instances.get_instance(current_user, instance_id))
+    return jsonify(ok=report.ok, final_status=report.final_status, steps=[asdict(s) for s in report.steps])

@@ -172,3 +172,32 @@ def test_dmn_input_missing_names_the_business_rule_task(engine: Engine) -> None:
         engine.start(package, data)
     assert excinfo.value.element_id == "classify"
     assert "'urgency'" in str(excinfo.value)
+
+
+def test_parallel_multi_instance_user_task_one_task_per_voter(engine: Engine) -> None:
+    text = (
+        (FIXTURES / "simple.bpmn")
+        .read_text(encoding="utf-8")
+        .replace(
+            "      <bpmn:incoming>f_l1</bpmn:incoming>\n      <bpmn:outgoing>f5</bpmn:outgoing>\n",
+            "      <bpmn:incoming>f_l1</bpmn:incoming>\n      <bpmn:outgoing>f5</bpmn:outgoing>\n"
+            "      <bpmn:multiInstanceLoopCharacteristics>\n"
+            "        <bpmn:loopDataInputRef>voters</bpmn:loopDataInputRef>\n"
+            "        <bpmn:loopDataOutputRef>votes</bpmn:loopDataOutputRef>\n"
+            '        <bpmn:inputDataItem id="voter" name="voter" />\n'
+            '        <bpmn:outputDataItem id="vote" name="vote" />\n'
+            "      </bpmn:multiInstanceLoopCharacteristics>\n",
+        )
+    )
+    package = load_package(text, FIXTURES, forms=FORMS, lane_role=lane_role, filename="simple.bpmn")
+    result = engine.start(package, {**INCIDENT, "voters": ["li", "wang"]})
+    assert [(t.element_id, t.role, t.data["voter"]) for t in result.open_tasks] == [
+        ("investigate", "support_l1", "li"),
+        ("investigate", "support_l1", "wang"),
+    ]
+    for task in result.open_tasks:
+        result = engine.complete_task(
+            package, result.snapshot, task.task_id, {"vote": task.data["voter"] == "li"}
+        )
+    assert result.data["votes"] == [True, False]
+    assert [t.element_id for t in result.open_tasks] == ["resolve"]

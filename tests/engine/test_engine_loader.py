@@ -154,3 +154,14 @@ def test_dmn_lint_refuses_unsupported_hit_policy_and_bad_cells() -> None:
 def test_process_id_must_match_file_name() -> None:
     with pytest.raises(ProcessLoadError, match="differs from the file name"):
         load_package(SIMPLE, DMN, forms=FORMS, lane_role=lane_role, filename="other.bpmn")
+
+
+def test_broken_unreferenced_dmn_only_fails_the_directory(tmp_path) -> None:
+    bomb = '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "a">]><x>&a;</x>'
+    assert load_text(SIMPLE, {**DMN, "other.dmn": bomb}).process_id == "simple"
+    (tmp_path / "simple.bpmn").write_text(SIMPLE, encoding="utf-8")
+    (tmp_path / "priority.dmn").write_text(DMN["priority.dmn"], encoding="utf-8")
+    (tmp_path / "other.dmn").write_text(bomb, encoding="utf-8")
+    with pytest.raises(ProcessLoadError) as excinfo:
+        load_directory(tmp_path, forms=FORMS, lane_role=lane_role)
+    assert [p.file for p in excinfo.value.problems] == ["other.dmn"]

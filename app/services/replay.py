@@ -1,7 +1,7 @@
 """Replay: re-execute an instance from its audit events against its pinned version and compare each step.
 
 The audit log records every command's full input (form data, timer fire time, cancellation), so an auditor can
-check that the recorded outcome (the tasks that opened, the final status) is what the process definition gives for
+check that the recorded outcome (tasks opened, final status) is what the process definition gives for
 that input. Engine task ids differ between runs; steps are matched by element id.
 """
 

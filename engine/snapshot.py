@@ -8,6 +8,7 @@ cache when restoring. A snapshot of another process version (or serializer versi
 from __future__ import annotations
 
 import json
+import threading
 from typing import Any
 from uuid import UUID
 
@@ -65,7 +66,15 @@ def _configure() -> BpmnWorkflowSerializer:
     return BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(config))
 
 
-_SERIALIZER = _configure()
+# The serializer flips a mode flag on its registry while dumping, so each thread gets its own.
+_local = threading.local()
+
+
+def _serializer() -> BpmnWorkflowSerializer:
+    serializer = getattr(_local, "serializer", None)
+    if serializer is None:
+        serializer = _local.serializer = _configure()
+    return serializer
 
 
 def attach(workflow: BpmnWorkflow, package: ProcessPackage) -> BpmnWorkflow:
@@ -76,7 +85,7 @@ def attach(workflow: BpmnWorkflow, package: ProcessPackage) -> BpmnWorkflow:
 
 def dump(workflow: BpmnWorkflow) -> str:
     """Serialize ``workflow`` to JSON text, without its spec."""
-    return _SERIALIZER.serialize_json(workflow)
+    return _serializer().serialize_json(workflow)
 
 
 def load(snapshot: str, package: ProcessPackage, specs: tuple[Any, dict[str, Any]]) -> BpmnWorkflow:
@@ -109,4 +118,4 @@ def load(snapshot: str, package: ProcessPackage, specs: tuple[Any, dict[str, Any
             file=package.bpmn_file,
             hint="Load the process version the instance was started with, or migrate the instance.",
         )
-    return _SERIALIZER.from_dict(dct, specs=specs)
+    return _serializer().from_dict(dct, specs=specs)

@@ -17,6 +17,8 @@ from config import TestingConfig
 
 pytest_plugins = ["tests.postgres", "tests.browser"]
 
+ROOT = Path(__file__).resolve().parent.parent
+
 _TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 

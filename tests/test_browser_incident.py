@@ -38,8 +38,11 @@ def open_task(page, base: str, key: str, step: str) -> None:
 
 def submit_task(page) -> None:
     """Submit the task form; the inbox comes back with a success message."""
-    page.locator("form.task-form button[type=submit].btn-primary").click()
-    page.wait_for_url(re.compile(r".*/inbox$"))
+    with page.expect_navigation():
+        page.locator("form.task-form button[type=submit].btn-primary").click()
+    if not re.search(r"/inbox$", page.url):  # say which field the server refused
+        summary = page.locator("#error-summary")
+        pytest.fail("the form was refused: " + (summary.inner_text() if summary.count() else page.url))
     assert page.locator(".alert-success").count() == 1
 
 
@@ -89,6 +92,7 @@ def test_incident_journey_in_the_browser(app, live_server, page):
     sign_in(page, base, "l1")
     open_task(page, base, key, "调查和分析（一线）")
     page.fill("#f-l1_diagnosis", "会话存储已满。")
+    page.fill("#f-l1_solution", "清理会话存储。")
     page.check("input[name=l1_outcome][value=resolve]")
     submit_task(page)
     open_task(page, base, key, "解决和恢复（一线）")

@@ -11,7 +11,7 @@ from app.models import ProcessInstance, ProcessVersion
 from app.services.deployment import deploy_directory
 from tests import journey
 from tests.conftest import ROOT, make_app, prepare_database, sign_in
-from tests.test_api_incident import complete, only_task, start
+from tests.test_api_incident import complete, start
 
 
 def test_running_instance_stays_pinned_to_its_version(tmp_path):

@@ -50,6 +50,10 @@ class Config:
     SCRIPT_MEMORY_MB = int(os.environ.get("SCRIPT_MEMORY_MB", "256"))
     #: werkzeug password hash method; the default is deliberately slow (scrypt).
     PASSWORD_HASH_METHOD = os.environ.get("PASSWORD_HASH_METHOD", "scrypt")
+    #: Key of the HMAC on the audit checkpoint (kept outside the database). Default: derived from SECRET_KEY.
+    AUDIT_HMAC_KEY = os.environ.get("AUDIT_HMAC_KEY")
+    #: File holding the signed audit checkpoint; default instance/audit-checkpoint.json.
+    AUDIT_CHECKPOINT_PATH = os.environ.get("AUDIT_CHECKPOINT_PATH")
     #: Largest request body accepted (bytes).
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", str(4 * 1024 * 1024)))
     WTF_CSRF_TIME_LIMIT = None  # tokens live as long as the session

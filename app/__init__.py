@@ -91,6 +91,7 @@ def _register_extensions(app: Flask) -> None:
 def _register_runtime(app: Flask) -> None:
     from app.services.runtime import Runtime
 
+    app.config.setdefault("INSTANCE_PATH", app.instance_path)
     app.extensions["itsm_runtime"] = Runtime.from_config(app.config)
 
 

@@ -11,6 +11,8 @@ log = logging.getLogger(__name__)
 
 #: How often the scheduler looks for due timers, in seconds.
 POLL_SECONDS = 1.0
+#: How often the end of the audit log is signed into the checkpoint file, in seconds.
+CHECKPOINT_SECONDS = 60
 
 
 def start_scheduler(app: Flask) -> BackgroundScheduler:
@@ -26,9 +28,18 @@ def start_scheduler(app: Flask) -> BackgroundScheduler:
             except Exception:  # a failing tick must not stop the scheduler; the timer stays due
                 log.exception("firing due timers failed")
 
-    scheduler.add_job(
-        tick, "interval", seconds=POLL_SECONDS, id="fire_due_timers", max_instances=1, coalesce=True
-    )
+    def checkpoint() -> None:
+        from app.services.audit import write_checkpoint
+
+        with app.app_context():
+            try:
+                write_checkpoint()
+            except Exception:
+                log.exception("writing the audit checkpoint failed")
+
+    every = {"max_instances": 1, "coalesce": True}
+    scheduler.add_job(tick, "interval", seconds=POLL_SECONDS, id="fire_due_timers", **every)
+    scheduler.add_job(checkpoint, "interval", seconds=CHECKPOINT_SECONDS, id="audit_checkpoint", **every)
     scheduler.start()
     app.extensions["itsm_scheduler"] = scheduler
     return scheduler

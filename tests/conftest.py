@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -48,7 +49,8 @@ class CsrfClient(FlaskClient):
 
 
 def make_app(database_url: str, **overrides) -> Flask:
-    """An app for tests on the given database."""
+    """An app for tests on the given database (and its own audit checkpoint file)."""
+    overrides.setdefault("AUDIT_CHECKPOINT_PATH", str(Path(tempfile.mkdtemp()) / "audit-checkpoint.json"))
     app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=database_url, **overrides)
     app.test_client_class = CsrfClient
     return app

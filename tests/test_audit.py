@@ -110,3 +110,49 @@ def test_replay_shows_where_a_recorded_input_no_longer_gives_the_recorded_outcom
     bad = next(step for step in body["steps"] if not step["matches"])
     assert bad["element_id"] == "classify_incident"
     assert bad["recorded"] == ["investigate_l1"] and bad["replayed"] == ["resolve_by_desk"]
+
+
+def _recompute_chain_as_an_intruder():
+    """What someone with database access but not the checkpoint key can do: rewrite and re-hash it all."""
+    from app.services.audit import GENESIS, event_hash
+
+    prev = GENESIS
+    for event in db.session.scalars(select(AuditEvent).order_by(AuditEvent.sequence)):
+        payload = dict(event.payload)
+        if event.kind == "start":
+            payload["data"] = dict(payload["data"], title="nothing to see")
+        digest = event_hash(
+            prev, event.sequence, event.at, event.actor, event.instance_id, event.kind, payload, event.result
+        )
+        db.session.execute(
+            update(AuditEvent)
+            .where(AuditEvent.id == event.id)
+            .values(payload=payload, prev_hash=prev, hash=digest)
+        )
+        prev = digest
+    db.session.execute(update(AuditHead).where(AuditHead.id == 1).values(hash=prev))
+    db.session.commit()
+
+
+def test_signed_checkpoint_catches_a_full_recompute(app, as_user, runner):
+    _journey(as_user)
+    assert "Checkpoint written" in runner.invoke(args=["audit", "checkpoint"]).output
+    with app.app_context():
+        assert verify_chain().ok
+        _recompute_chain_as_an_intruder()
+        report = verify_chain()
+        assert not report.ok and "rewritten" in report.message
+
+
+def test_signed_checkpoint_catches_a_cut_off_tail(app, as_user, runner):
+    _journey(as_user)
+    runner.invoke(args=["audit", "checkpoint"])
+    with app.app_context():
+        first = db.session.scalar(select(AuditEvent).order_by(AuditEvent.sequence))
+        db.session.execute(delete(AuditEvent).where(AuditEvent.sequence > first.sequence))
+        db.session.execute(
+            update(AuditHead).where(AuditHead.id == 1).values(sequence=first.sequence, hash=first.hash)
+        )
+        db.session.commit()
+        report = verify_chain()
+        assert not report.ok and "ends earlier" in report.message

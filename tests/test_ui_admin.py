@@ -1,4 +1,4 @@
-"""User and role administration pages: only administrators, errors shown per field, roles and managers saved."""
+"""Admin pages: only administrators; errors per field; roles and manager flags saved."""
 
 from __future__ import annotations
 
@@ -38,9 +38,17 @@ def test_users_and_roles_lists(as_user):
 
 def test_create_user_with_roles_then_sign_in(app, as_user):
     admin = as_user("admin")
-    form = {"username": "wang", "display_name": "王工", "email": "wang@example.cn", "password": "s3cret!",
-            "active": "on", "locale": "zh_CN", "timezone": "Asia/Shanghai",
-            "roles": ["support_l2", "support_l3"], "managers": ["support_l3"]}
+    form = {
+        "username": "wang",
+        "display_name": "王工",
+        "email": "wang@example.cn",
+        "password": "s3cret!",
+        "active": "on",
+        "locale": "zh_CN",
+        "timezone": "Asia/Shanghai",
+        "roles": ["support_l2", "support_l3"],
+        "managers": ["support_l3"],
+    }
     response = admin.post("/admin/users/new", data=form)
     assert response.status_code == 302, text(response)[:2000]
     with app.app_context():
@@ -52,8 +60,14 @@ def test_create_user_with_roles_then_sign_in(app, as_user):
 
 def test_invalid_new_user_is_422_with_messages_and_values_kept(app, as_user):
     admin = as_user("admin")
-    form = {"username": "bad name!", "display_name": "", "email": "x@example.cn", "password": "",
-            "roles": ["support_l1"], "managers": []}
+    form = {
+        "username": "bad name!",
+        "display_name": "",
+        "email": "x@example.cn",
+        "password": "",
+        "roles": ["support_l1"],
+        "managers": [],
+    }
     response = admin.post("/admin/users/new", data=form)
     assert response.status_code == 422
     page = text(response)
@@ -61,7 +75,9 @@ def test_invalid_new_user_is_422_with_messages_and_values_kept(app, as_user):
     assert 'id="u-password-error"' in page
     assert 'value="bad name!"' in page and 'value="x@example.cn"' in page
     assert 'name="roles" value="support_l1" checked' in page
-    taken = admin.post("/admin/users/new", data=dict(form, username="desk", display_name="D", password="abcd"))
+    taken = admin.post(
+        "/admin/users/new", data=dict(form, username="desk", display_name="D", password="abcd")
+    )
     assert taken.status_code == 422 and 'id="u-username-error"' in text(taken)
 
 
@@ -71,8 +87,14 @@ def test_edit_user_roles_manager_flags_password_and_active(app, as_user):
         l1_id = user("l1").id
     page = text(admin.get(f"/admin/users/{l1_id}"))
     assert 'name="roles" value="support_l1" checked' in page
-    form = {"display_name": "王五", "email": "", "password": "newpass", "active": "on",
-            "roles": ["support_l1", "support_l2"], "managers": ["support_l1"]}
+    form = {
+        "display_name": "王五",
+        "email": "",
+        "password": "newpass",
+        "active": "on",
+        "roles": ["support_l1", "support_l2"],
+        "managers": ["support_l1"],
+    }
     response = admin.post(f"/admin/users/{l1_id}", data=form)
     assert response.status_code == 302
     with app.app_context():
@@ -89,7 +111,9 @@ def test_admin_cannot_remove_own_admin_role(app, as_user):
     admin = as_user("admin")
     with app.app_context():
         admin_id = user("admin").id
-    response = admin.post(f"/admin/users/{admin_id}", data={"display_name": "管理员", "active": "on", "roles": []})
+    response = admin.post(
+        f"/admin/users/{admin_id}", data={"display_name": "管理员", "active": "on", "roles": []}
+    )
     assert response.status_code == 422
     with app.app_context():
         db.session.expire_all()

@@ -1,4 +1,4 @@
-"""Auditors' pages: the audit log, an instance's full record, and the hash-chain check (which finds tampering)."""
+"""Auditors' pages: the audit log, an instance's full record, and the hash-chain check."""
 
 from __future__ import annotations
 
@@ -29,7 +29,9 @@ def test_audit_log_lists_events(as_user):
 
 def test_instance_record_shows_history_with_labels_and_raw_events(as_user):
     instance_id = raise_incident(as_user("requester"))
-    page = text(as_user("auditor").get(f"/audit/instances/{instance_id}", headers={"Accept-Language": "zh-CN"}))
+    page = text(
+        as_user("auditor").get(f"/audit/instances/{instance_id}", headers={"Accept-Language": "zh-CN"})
+    )
     assert "处理记录" in page and "发起" in page
     assert journey.RAISE["title"] in page and "APP-PORTAL" in page
     assert "sys_business_key" in page  # the raw payload is there in full for auditors

@@ -49,8 +49,9 @@ def test_post_without_csrf_token_is_rejected(client, as_user):
 
 
 def test_wrong_password_shows_a_message_and_keeps_the_username(client):
-    response = client.post("/login", data={"username": "desk", "password": "nope"},
-                           headers={"Accept-Language": "en"})
+    response = client.post(
+        "/login", data={"username": "desk", "password": "nope"}, headers={"Accept-Language": "en"}
+    )
     assert response.status_code == 401
     page = text(response)
     assert "Wrong username or password" in page and 'value="desk"' in page
@@ -82,8 +83,9 @@ def test_sign_out_is_a_post(as_user):
 
 def test_language_switch_is_kept_in_the_session_and_on_the_user(app, as_user):
     desk = as_user("desk")
-    response = desk.post("/locale", data={"locale": "en", "next": "/requests"},
-                         headers={"Accept-Language": "zh-CN"})
+    response = desk.post(
+        "/locale", data={"locale": "en", "next": "/requests"}, headers={"Accept-Language": "zh-CN"}
+    )
     assert response.status_code == 302 and response.headers["Location"] == "/requests"
     page = text(desk.get("/inbox", headers={"Accept-Language": "zh-CN"}))
     assert '<html lang="en">' in page and 'value="en" lang="en" aria-pressed="true"' in page

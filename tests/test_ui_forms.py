@@ -33,16 +33,32 @@ EVERY_WIDGET = {
         "required": ["summary", "impact", "cis"],
     },
     "fields": [
-        {"name": "summary", "label": {"zh": "摘要", "en": "Summary"}, "widget": "text",
-         "help": {"zh": "一句话", "en": "One line"}},
+        {
+            "name": "summary",
+            "label": {"zh": "摘要", "en": "Summary"},
+            "widget": "text",
+            "help": {"zh": "一句话", "en": "One line"},
+        },
         {"name": "details", "label": ZH_EN, "widget": "textarea"},
         {"name": "count", "label": ZH_EN, "widget": "number"},
-        {"name": "impact", "label": ZH_EN, "widget": "select",
-         "options": [{"value": "high", "label": {"zh": "高", "en": "High"}},
-                     {"value": "low", "label": {"zh": "低", "en": "Low"}}]},
-        {"name": "approve", "label": ZH_EN, "widget": "radio",
-         "options": [{"value": True, "label": {"zh": "同意", "en": "Yes"}},
-                     {"value": False, "label": {"zh": "不同意", "en": "No"}}]},
+        {
+            "name": "impact",
+            "label": ZH_EN,
+            "widget": "select",
+            "options": [
+                {"value": "high", "label": {"zh": "高", "en": "High"}},
+                {"value": "low", "label": {"zh": "低", "en": "Low"}},
+            ],
+        },
+        {
+            "name": "approve",
+            "label": ZH_EN,
+            "widget": "radio",
+            "options": [
+                {"value": True, "label": {"zh": "同意", "en": "Yes"}},
+                {"value": False, "label": {"zh": "不同意", "en": "No"}},
+            ],
+        },
         {"name": "urgent", "label": ZH_EN, "widget": "checkbox"},
         {"name": "happened", "label": ZH_EN, "widget": "datetime"},
         {"name": "day", "label": ZH_EN, "widget": "date"},
@@ -63,15 +79,24 @@ def render(app, values=None, errors=None, message=None, lang="en"):
     form = parse_form("every", EVERY_WIDGET)
     with app.test_request_context("/", headers={"Accept-Language": lang}):
         return render_template_string(
-            TEMPLATE, form=form, values=values or {}, errors=errors or {}, message=message,
-            choices={"ci": [("SRV-1", "SRV-1 · 服务器"), ("APP-1", "APP-1 · 应用")], "users": [("desk", "李四")]},
+            TEMPLATE,
+            form=form,
+            values=values or {},
+            errors=errors or {},
+            message=message,
+            choices={
+                "ci": [("SRV-1", "SRV-1 · 服务器"), ("APP-1", "APP-1 · 应用")],
+                "users": [("desk", "李四")],
+            },
             auto={"actor": "李四 (desk)"},
         )
 
 
 def test_every_widget_renders_with_labels_required_marks_and_help(app):
     html = render(app)
-    assert re.search(r'<input type="text" id="f-summary" name="summary" value="" maxlength="80" aria-required', html)
+    assert re.search(
+        r'<input type="text" id="f-summary" name="summary" value="" maxlength="80" aria-required', html
+    )
     assert 'aria-describedby="f-summary-help"' in html and "One line" in html
     assert '<textarea id="f-details" name="details"' in html
     assert 'type="number" id="f-count"' in html and 'step="1" min="1" max="9"' in html
@@ -88,10 +113,21 @@ def test_every_widget_renders_with_labels_required_marks_and_help(app):
 
 
 def test_errors_and_typed_values_are_shown_per_field(app):
-    typed = {"summary": 'a "quoted" <value>', "count": "many", "impact": "low", "approve": "false",
-             "urgent": "true", "cis": ["APP-1", "GONE-9"], "happened": "2026-11-21T09:30"}
-    html = render(app, values=typed, errors={"count": ["Enter a number."], "cis": ["No such CI: GONE-9"]},
-                  message="Please correct: cis, count")
+    typed = {
+        "summary": 'a "quoted" <value>',
+        "count": "many",
+        "impact": "low",
+        "approve": "false",
+        "urgent": "true",
+        "cis": ["APP-1", "GONE-9"],
+        "happened": "2026-11-21T09:30",
+    }
+    html = render(
+        app,
+        values=typed,
+        errors={"count": ["Enter a number."], "cis": ["No such CI: GONE-9"]},
+        message="Please correct: cis, count",
+    )
     assert 'role="alert"' in html and "Please correct 2 problems." in html
     assert '<a href="#f-count">' in html
     assert 'id="f-count-error"><p class="field-error">Enter a number.</p>' in html
@@ -108,7 +144,9 @@ def test_submitted_and_initial_values(app):
     posted = MultiDict([("summary", "x"), ("cis", "SRV-1"), ("cis", "APP-1"), ("recorded_by", "forged")])
     assert submitted_values(form, posted) == {"summary": "x", "cis": ["SRV-1", "APP-1"]}
     with app.test_request_context("/"):
-        values = initial_values(form, {"happened": "2026-11-21T01:30:00+00:00", "approve": False, "cis": ["A"]})
+        values = initial_values(
+            form, {"happened": "2026-11-21T01:30:00+00:00", "approve": False, "cis": ["A"]}
+        )
     assert values == {"happened": "2026-11-21T09:30", "approve": "false", "cis": ["A"]}
 
 

@@ -17,7 +17,9 @@ def text(response) -> str:
 def current_incident_version(app) -> int:
     with app.app_context():
         return db.session.scalar(
-            select(ProcessVersion.id).where(ProcessVersion.process_id == "incident", ProcessVersion.is_current)
+            select(ProcessVersion.id).where(
+                ProcessVersion.process_id == "incident", ProcessVersion.is_current
+            )
         )
 
 
@@ -26,7 +28,7 @@ def test_owner_sees_processes_with_the_current_version_marked(app, as_user):
     version_id = current_incident_version(app)
     page = text(owner.get("/processes/", headers={"Accept-Language": "en"}))
     assert "事件管理" in page and "incident.bpmn" in page and "incident_priority.dmn" in page
-    assert f"#{version_id} <span class=\"badge badge-current\">current</span>" in page
+    assert f'#{version_id} <span class="badge badge-current">current</span>' in page
 
 
 def test_version_page_renders_its_diagram(app, as_user):

@@ -7,7 +7,7 @@ import re
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import HumanTask, ProcessInstance
+from app.models import HumanTask, ProcessInstance, User
 from tests import journey
 
 
@@ -36,7 +36,9 @@ def open_task(app, instance_id: int, element_id: str) -> int | None:
     with app.app_context():
         return db.session.scalar(
             select(HumanTask.id).where(
-                HumanTask.instance_id == instance_id, HumanTask.element_id == element_id, HumanTask.status == "open"
+                HumanTask.instance_id == instance_id,
+                HumanTask.element_id == element_id,
+                HumanTask.status == "open",
             )
         )
 
@@ -215,7 +217,9 @@ def test_reassign_only_for_managers_of_the_role(app, as_user):
         assert db.session.get(HumanTask, record).assignee.username == "desk"
     assert desk.post(f"/tasks/{record}/reassign", data={"username": "incmgr"}).status_code == 403
     # The claimed task shows who holds it; others cannot complete it from the page.
-    assert "only they can complete it" in text(incmgr.get(f"/tasks/{record}", headers={"Accept-Language": "en"}))
+    assert "only they can complete it" in text(
+        incmgr.get(f"/tasks/{record}", headers={"Accept-Language": "en"})
+    )
 
 
 def test_pages_render_in_both_languages(app, as_user):
@@ -229,3 +233,20 @@ def test_pages_render_in_both_languages(app, as_user):
         assert '<html lang="en">' in text(en) and "Inbox" in text(en) and "My requests" in text(en)
     # Form titles and labels come from the form definition, in the page's language.
     assert "Raise an incident" in text(requester.get("/start/incident", headers={"Accept-Language": "en"}))
+
+
+def test_times_are_typed_and_shown_in_each_users_zone(app, as_user):
+    requester, desk = as_user("requester"), as_user("desk")
+    instance_id, _ = raise_incident(app, requester)
+    complete(desk, open_task(app, instance_id, "record_incident"), journey.RECORD)  # 09:30 in Asia/Shanghai
+    with app.app_context():
+        assert (
+            db.session.get(ProcessInstance, instance_id).data["occurred_at"].startswith("2026-11-21T01:30:00")
+        )
+        desk_user = db.session.scalar(select(User).where(User.username == "desk"))
+        classify = open_task(app, instance_id, "classify_incident")
+        assert "2026-11-21 09:30" in text(desk.get(f"/tasks/{classify}"))
+        desk_user.timezone = "Europe/London"
+        db.session.commit()
+    page = text(desk.get(f"/tasks/{classify}"))
+    assert "2026-11-21 01:30" in page and "Europe/London" in page

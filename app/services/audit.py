@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
+import os
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -14,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from app.extensions import db
 from app.models import AuditEvent, AuditHead, User
 from app.services.errors import Forbidden
+from app.services.runtime import get_runtime
 
 GENESIS = "0" * 64
 
@@ -114,6 +117,9 @@ def verify_chain(actor: User | None = None) -> ChainReport:
         return ChainReport(
             False, checked, checked + 1, "The log ends before the recorded head: events were removed."
         )
+    signed = _check_checkpoint()
+    if signed is not None:
+        return ChainReport(False, checked, signed.first_bad_sequence, signed.message)
     return ChainReport(True, checked, None, f"All {checked} events verified.")
 
 
@@ -125,3 +131,53 @@ def events_page(actor: User, *, page: int = 1, per_page: int = 50, instance_id: 
     if instance_id is not None:
         query = query.where(AuditEvent.instance_id == instance_id)
     return db.paginate(query, page=page, per_page=per_page, error_out=False)
+
+
+def _mac(key: bytes, sequence: int, digest: str) -> str:
+    return hmac.new(key, f"{sequence}:{digest}".encode(), hashlib.sha256).hexdigest()
+
+
+def write_checkpoint() -> int:
+    """Sign the chain head with the key kept outside the database and store it beside the instance.
+
+    A chain alone cannot show a full recompute or a cut-off tail; the signed checkpoint can: whoever edits the
+    database without the key cannot produce a matching signature.
+    """
+    target = get_runtime().audit_checkpoint
+    head = db.session.get(AuditHead, 1)
+    if target is None or head is None:
+        return 0
+    path, key = target
+    body = {"sequence": head.sequence, "hash": head.hash, "mac": _mac(key, head.sequence, head.hash)}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(json.dumps(body), encoding="utf-8")
+    os.replace(temporary, path)
+    return head.sequence
+
+
+def _check_checkpoint() -> ChainReport | None:
+    """Compare the log with the signed checkpoint, if one was written."""
+    target = get_runtime().audit_checkpoint
+    if target is None or not target[0].exists():
+        return None
+    path, key = target
+    try:
+        saved = json.loads(path.read_text(encoding="utf-8"))
+        sequence, digest, mac = int(saved["sequence"]), str(saved["hash"]), str(saved["mac"])
+    except (ValueError, KeyError, TypeError):
+        return ChainReport(False, 0, None, f"The audit checkpoint {path.name} is unreadable.")
+    if not hmac.compare_digest(mac, _mac(key, sequence, digest)):
+        return ChainReport(False, 0, None, "The audit checkpoint's signature does not match: it was forged.")
+    if sequence == 0:
+        return None
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.sequence == sequence))
+    if event is None:
+        return ChainReport(
+            False, 0, sequence, f"Events up to {sequence} were signed, but the log ends earlier."
+        )
+    if event.hash != digest:
+        return ChainReport(
+            False, 0, sequence, f"The log was rewritten: event {sequence} differs from the signed one."
+        )
+    return None

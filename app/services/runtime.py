@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections.abc import Callable, Collection, Mapping
 from datetime import datetime
@@ -20,8 +21,16 @@ from engine import Engine, ProcessPackage, ScriptLimits, load_directory, load_pa
 class Runtime:
     """What every command needs besides the database; one per Flask app."""
 
-    def __init__(self, processes_dir: str, forms_dir: str, script_limits: ScriptLimits) -> None:
+    def __init__(
+        self,
+        processes_dir: str,
+        forms_dir: str,
+        script_limits: ScriptLimits,
+        checkpoint: tuple[Path, bytes] | None = None,
+    ) -> None:
         self.processes_dir = Path(processes_dir)
+        #: Where the signed audit checkpoint lives and the key that signs it (outside the database).
+        self.audit_checkpoint = checkpoint
         self.forms = FormCatalog(Path(forms_dir))
         #: The platform's clock; tests replace it to travel in time.
         self.clock: Callable[[], datetime] = utc_now
@@ -37,7 +46,14 @@ class Runtime:
             wall_seconds=config["SCRIPT_WALL_SECONDS"],
             memory_mb=config["SCRIPT_MEMORY_MB"],
         )
-        return cls(config["PROCESSES_DIR"], config["FORMS_DIR"], limits)
+        secret = (
+            config.get("AUDIT_HMAC_KEY")
+            or hashlib.sha256(b"audit:" + config["SECRET_KEY"].encode()).hexdigest()
+        )
+        path = Path(
+            config.get("AUDIT_CHECKPOINT_PATH") or Path(config["INSTANCE_PATH"]) / "audit-checkpoint.json"
+        )
+        return cls(config["PROCESSES_DIR"], config["FORMS_DIR"], limits, (path, secret.encode()))
 
     def now(self) -> datetime:
         """The current time by the platform's clock (aware, UTC)."""

@@ -89,8 +89,10 @@
         if (rows.length) { event.preventDefault(); selectRow(rows, Math.max(0, selectedIndex(rows) - 1)); }
         break;
       case "Enter": {
+        // Enter opens the selected row's main page (the task, not the business-key link that j/k focused).
         const index = selectedIndex(rows);
-        if (index >= 0 && document.activeElement === document.body) {
+        const active = document.activeElement;
+        if (index >= 0 && (active === document.body || (active.tagName === "A" && rows[index].contains(active)))) {
           event.preventDefault();
           window.location.assign(rows[index].dataset.href);
         }

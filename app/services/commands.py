@@ -77,13 +77,17 @@ def _priority(data: dict) -> str | None:
 
 
 def _sync_timers(instance: ProcessInstance, result: CommandResult) -> None:
+    """Mirror the engine's waiting timers into rows; a repeating timer that fired is re-armed with its next due."""
     waiting = {timer.task_id: timer for timer in result.timers}
-    rows = db.session.scalars(select(Timer).where(Timer.instance_id == instance.id, Timer.fired_at.is_(None)))
+    rows = db.session.scalars(select(Timer).where(Timer.instance_id == instance.id))
     for row in rows:
-        if row.engine_task_id not in waiting:
-            db.session.delete(row)
-        else:
-            row.due_at = waiting.pop(row.engine_task_id).due_at
+        timer = waiting.pop(row.engine_task_id, None)
+        if timer is None:
+            if row.fired_at is None:
+                db.session.delete(row)  # its task moved on: the timer will never fire
+        elif row.fired_at is None or timer.due_at > row.due_at:
+            row.due_at = timer.due_at
+            row.fired_at = row.lease_owner = row.lease_expires_at = None
     for timer in waiting.values():
         db.session.add(
             Timer(
@@ -120,6 +124,12 @@ def record(
                 "at": f.at.isoformat(),
             }
             for f in result.facts
+        ],
+        "calls": [
+            json_safe(
+                {"element_id": c.element_id, "function": c.function, "args": c.args, "kwargs": c.kwargs}
+            )
+            for c in result.calls
         ],
         "messages": [
             json_safe({"name": m.name, "correlation": m.correlation, "payload": m.payload})

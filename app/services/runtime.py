@@ -18,6 +18,10 @@ from app.services.formdefs import FormCatalog
 from engine import Engine, ProcessPackage, ScriptLimits, load_directory, load_package
 
 
+#: The functions BPMN scripts may call; the engine returns the calls and the platform carries them out.
+PLATFORM_FUNCTIONS = ("notify",)
+
+
 class Runtime:
     """What every command needs besides the database; one per Flask app."""
 
@@ -34,7 +38,9 @@ class Runtime:
         self.forms = FormCatalog(Path(forms_dir))
         #: The platform's clock; tests replace it to travel in time.
         self.clock: Callable[[], datetime] = utc_now
-        self.engine = Engine(clock=lambda: self.clock(), script_limits=script_limits)
+        self.engine = Engine(
+            clock=lambda: self.clock(), script_limits=script_limits, platform_functions=PLATFORM_FUNCTIONS
+        )
         self._packages: dict[tuple[str, str], ProcessPackage] = {}
         self._lock = threading.Lock()
 

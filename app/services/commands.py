@@ -77,7 +77,7 @@ def _priority(data: dict) -> str | None:
 
 
 def _sync_timers(instance: ProcessInstance, result: CommandResult) -> None:
-    """Mirror the engine's waiting timers into rows; a repeating timer that fired is re-armed with its next due."""
+    """Mirror the engine's waiting timers into rows; a fired repeating timer is re-armed for its next due."""
     waiting = {timer.task_id: timer for timer in result.timers}
     rows = db.session.scalars(select(Timer).where(Timer.instance_id == instance.id))
     for row in rows:

@@ -17,7 +17,6 @@ from app.roles import lane_role
 from app.services.formdefs import FormCatalog
 from engine import Engine, ProcessPackage, ScriptLimits, load_directory, load_package
 
-
 #: The functions BPMN scripts may call; the engine returns the calls and the platform carries them out.
 PLATFORM_FUNCTIONS = ("notify",)
 

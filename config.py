@@ -20,11 +20,14 @@ def _bool(name: str, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+DEV_SECRET = "dev-only-not-secret"  # noqa: S105 - the public development value production refuses
+
+
 class Config:
     """Base configuration, read from the environment with development defaults."""
 
     #: Signs sessions and CSRF tokens. Development uses a fixed, public value; production must set it.
-    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")
+    SECRET_KEY = os.environ.get("SECRET_KEY", DEV_SECRET)
     #: SQLAlchemy URL. Default: a SQLite file in the instance folder (WAL mode is switched on at connect).
     #: PostgreSQL: ``postgresql+psycopg://user:password@host:5432/dbname``.
     SQLALCHEMY_DATABASE_URI = os.environ.get(
@@ -81,7 +84,7 @@ class ProductionConfig(Config):
 
     def __init__(self) -> None:
         secret = os.environ.get("SECRET_KEY")
-        if not secret or secret == Config.SECRET_KEY or len(secret) < 16:
+        if not secret or secret == DEV_SECRET or len(secret) < 16:
             raise RuntimeError(
                 "SECRET_KEY must be set to a random value of at least 16 characters in production."
             )

@@ -129,3 +129,9 @@ def test_disabled_user_cannot_sign_in(app, client):
         db.session.commit()
     response = client.post("/login", data={"username": "l3", "password": "demo"})
     assert response.status_code == 401
+
+
+def test_sign_in_prompt_is_in_the_pages_language(client):
+    response = client.get("/requests", headers={"Accept-Language": "zh-CN"}, follow_redirects=True)
+    assert "请先登录后再访问此页面。" in text(response)
+    assert 'name="next" value="/requests"' in text(response)

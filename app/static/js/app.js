@@ -4,6 +4,7 @@
  *   /       focus the filter box of the page
  *   j / k   move down / up in a list marked data-nav-list
  *   Enter   open the selected row
+ *   Ctrl+Enter  submit the form being filled in
  *   ?       show the shortcut help
  *   Esc     leave a field, close the help
  */
@@ -49,6 +50,12 @@
   let pendingTimer = null;
 
   document.addEventListener("keydown", function (event) {
+    // Ctrl+Enter (Cmd+Enter on a Mac) submits the form being filled in, even from a textarea.
+    if (event.key === "Enter" && (event.ctrlKey || event.metaKey) && event.target.form) {
+      event.preventDefault();
+      event.target.form.requestSubmit();
+      return;
+    }
     if (event.ctrlKey || event.metaKey || event.altKey) return;
     if (event.key === "Escape" && isTyping(event.target)) {
       event.target.blur();

@@ -23,7 +23,7 @@ PYTEST_ARGS ?=
 export FLASK_APP := wsgi.py
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help venv assets db seed run test lint bench clean system-packages
+.PHONY: help venv assets db seed run test lint bench clean system-packages i18n
 
 help: ## List the targets (default)
 	@echo "Targets:"
@@ -89,6 +89,10 @@ system-packages:
 
 test: venv assets system-packages ## Run the whole test suite (installs chromium and PostgreSQL first if missing)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+i18n: $(VENV_STAMP) ## Re-extract UI strings and update the catalogues (then translate the new entries)
+	$(BIN)/pybabel -q extract -F babel.cfg -o app/translations/messages.pot --add-location=file --sort-output .
+	$(BIN)/pybabel -q update -i app/translations/messages.pot -d app/translations --no-fuzzy-matching
 
 lint: $(VENV_STAMP) ## ruff check + ruff format --check (LINT_PATHS='...' to narrow)
 	$(BIN)/ruff check --quiet $(LINT_PATHS)

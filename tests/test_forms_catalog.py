@@ -16,22 +16,12 @@ import pytest
 from jsonschema import Draft202012Validator
 from lxml import etree
 
+from app.services.formdefs import WIDGETS
+
 ROOT = Path(__file__).resolve().parents[1]
 FORMS_DIR = ROOT / "forms"
 PROCESSES_DIR = ROOT / "processes"
 
-WIDGETS = {
-    "text",
-    "textarea",
-    "number",
-    "select",
-    "radio",
-    "checkbox",
-    "datetime",
-    "date",
-    "ci_picker",
-    "user_picker",
-}
 AUTO_KINDS = {"actor", "now", "business_key"}
 #: Platform-set task data keys a form may show as context (docs/contracts.md).
 SYS_KEYS = {"sys_business_key", "sys_started_by", "sys_started_at"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from flask import Flask, request, session
+from flask import Flask, has_request_context, request, session
 from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine as SAEngine
@@ -48,8 +48,14 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
         cursor.close()
 
 
-def _select_locale() -> str:
-    """Session choice, then the user's saved choice, then Accept-Language."""
+def _select_locale() -> str | None:
+    """Session choice, then the user's saved choice, then Accept-Language.
+
+    Outside a request (CLI, scheduler, tests in an app context) None: the default locale. Lazy messages of
+    the services may be rendered there (a log line, a CLI error).
+    """
+    if not has_request_context():
+        return None
     languages = ["zh_CN", "en"]
     chosen = session.get("locale")
     if chosen in languages:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 from flask import Flask
 from flask.cli import AppGroup, with_appcontext
+from flask_babel import force_locale
 from sqlalchemy import select
 
 from app.extensions import db
@@ -37,7 +38,8 @@ def processes_deploy() -> None:
     try:
         report = deploy_directory(author="cli")
     except DomainError as exc:
-        raise click.ClickException(exc.message) from exc
+        with force_locale("en"):  # the command line speaks English
+            raise click.ClickException(str(exc.message)) from exc
     for item in report:
         state = "new version" if item.created else "unchanged"
         click.echo(f"{item.process_id:<20} {item.content_hash[:12]}  {state}")

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext as _
+from flask_babel.speaklater import LazyString
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from app.extensions import db
-from app.services.errors import DomainError
+from app.services.errors import DomainError, Message
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +39,24 @@ def wants_json() -> bool:
     )
 
 
-def error_response(status: int, code: str, message: str, details: dict | None = None):
-    """Render one error as JSON or as the error page."""
+def plain(value: Any) -> Any:
+    """``value`` with every lazy string turned into ``str`` in the request's language (through dicts, lists).
+
+    For JSON bodies, flashes (stored in the session) and templates: a lazy string's ``__html__`` would make
+    Jinja skip escaping the user text inside it (a display name, a process id from the URL).
+    """
+    if isinstance(value, LazyString):
+        return str(value)
+    if isinstance(value, dict):
+        return {key: plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(item) for item in value]
+    return value
+
+
+def error_response(status: int, code: str, message: Message, details: dict | None = None):
+    """Render one error as JSON or as the error page (lazy messages are translated here)."""
+    message, details = plain(message), plain(details)
     if wants_json():
         body = {"error": {"status": status, "code": code, "message": message}}
         if details:

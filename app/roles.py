@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import re
 
+from flask_babel import get_locale
+from flask_babel.speaklater import LazyString
+
 ROLES: dict[str, tuple[str, str]] = {
     "requester": ("事件请求者", "Requester"),
     "service_desk": ("服务台", "Service desk"),
@@ -59,3 +62,24 @@ def lane_role(name: str | None) -> str | None:
         if text in (zh, en):
             return code
     return None
+
+
+def role_name(code: str, language: str) -> str:
+    """A role's name in a language (``zh...``: Chinese, else English); the code itself for an unknown role."""
+    names = ROLES.get(code)
+    if names is None:
+        return code
+    return names[0] if language.startswith("zh") else names[1]
+
+
+def lazy_role_name(code: str) -> LazyString:
+    """A role's name in the language of whatever renders it, for messages built before a locale is known.
+
+    It follows the locale gettext uses at that moment (English outside an application context, as gettext).
+    """
+
+    def _name() -> str:
+        locale = get_locale()
+        return role_name(code, locale.language if locale is not None else "en")
+
+    return LazyString(_name)

@@ -70,7 +70,12 @@ def test_wrong_role_gets_403_and_never_sees_the_task(app, as_user):
     start(requester)
     record = only_task(desk, "record_incident")
     assert l1.get(f"/api/v1/tasks/{record['id']}").status_code == 403
-    response = l1.post(f"/api/v1/tasks/{record['id']}/complete", json={"data": journey.RECORD})
+    # Without Accept-Language the API answers in the default language (zh_CN); this checks the English text.
+    response = l1.post(
+        f"/api/v1/tasks/{record['id']}/complete",
+        json={"data": journey.RECORD},
+        headers={"Accept-Language": "en"},
+    )
     assert response.status_code == 403
     assert "service desk" in response.get_json()["error"]["message"].lower()
     with app.app_context():

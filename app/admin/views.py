@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.admin import bp
+from app.errors import plain
 from app.services import users as user_service
 from app.services.errors import Conflict, InvalidInput
 
@@ -74,8 +75,8 @@ def user_new():
     try:
         created = user_service.create_user(current_user, data, roles, managed)
     except (InvalidInput, Conflict) as exc:
-        errors = getattr(exc, "field_errors", None) or exc.details.get("fields", {})
-        return _render_form(None, data, roles, managed, errors, exc.message, 422)
+        errors = plain(getattr(exc, "field_errors", None) or exc.details.get("fields", {}))
+        return _render_form(None, data, roles, managed, errors, plain(exc.message), 422)
     flash(_("User %(username)s was created.", username=created.username), "success")
     return redirect(url_for("admin.users"))
 
@@ -100,8 +101,8 @@ def user_edit(user_id: int):
     try:
         user_service.update_user(current_user, user_id, data, roles, managed)
     except (InvalidInput, Conflict) as exc:
-        errors = getattr(exc, "field_errors", None) or exc.details.get("fields", {})
-        return _render_form(user, data, roles, managed, errors, exc.message, 422)
+        errors = plain(getattr(exc, "field_errors", None) or exc.details.get("fields", {}))
+        return _render_form(user, data, roles, managed, errors, plain(exc.message), 422)
     flash(_("Changes to %(username)s were saved.", username=user.username), "success")
     return redirect(url_for("admin.users"))
 

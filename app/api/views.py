@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import current_app, jsonify, request
 from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from marshmallow import Schema, ValidationError
 
@@ -28,12 +29,14 @@ from app.services.errors import InvalidInput
 def _load(schema: Schema, source: dict | None) -> dict:
     """Validate input; a load error becomes 422 naming each field."""
     if source is None:
-        raise InvalidInput("The request body must be a JSON object.", {"_body": ["Send a JSON object."]})
+        raise InvalidInput(
+            _l("The request body must be a JSON object."), {"_body": [_l("Send a JSON object.")]}
+        )
     try:
         return schema.load(source)
     except ValidationError as exc:
         errors = exc.messages if isinstance(exc.messages, dict) else {"_body": exc.messages}
-        raise InvalidInput("The request has invalid fields.", errors) from exc
+        raise InvalidInput(_l("The request has invalid fields."), errors) from exc
 
 
 def _json_body() -> dict | None:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -90,7 +91,7 @@ class ChainReport:
 def verify_chain(actor: User | None = None) -> ChainReport:
     """Recompute every hash in order; report the first event whose content or link does not match."""
     if actor is not None and not (actor.has_role("auditor") or actor.has_role("admin")):
-        raise Forbidden("Only auditors may verify the audit log.")
+        raise Forbidden(_l("Only auditors may verify the audit log."))
     prev = GENESIS
     expected_seq = 1
     checked = 0
@@ -126,7 +127,7 @@ def verify_chain(actor: User | None = None) -> ChainReport:
 def events_page(actor: User, *, page: int = 1, per_page: int = 50, instance_id: int | None = None):
     """The audit log, newest first, for auditors."""
     if not (actor.has_role("auditor") or actor.has_role("admin")):
-        raise Forbidden("Only auditors may read the audit log.")
+        raise Forbidden(_l("Only auditors may read the audit log."))
     query = select(AuditEvent).order_by(AuditEvent.sequence.desc())
     if instance_id is not None:
         query = query.where(AuditEvent.instance_id == instance_id)

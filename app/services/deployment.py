@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from app.extensions import db
@@ -71,7 +72,7 @@ def deploy_directory(author: str | None = None) -> list[Deployed]:
 
 def _require_owner(actor: User) -> None:
     if not (actor.role_codes & {"process_owner", "auditor", "admin"}):
-        raise Forbidden("Only process owners and auditors may browse process versions.")
+        raise Forbidden(_l("Only process owners and auditors may browse process versions."))
 
 
 def list_versions(actor: User) -> list[ProcessVersion]:
@@ -86,5 +87,5 @@ def get_version(actor: User, version_id: int) -> ProcessVersion:
     _require_owner(actor)
     version = db.session.get(ProcessVersion, version_id)
     if version is None:
-        raise NotFound("No such process version.")
+        raise NotFound(_l("No such process version."))
     return version

@@ -1,6 +1,17 @@
-"""Domain exceptions raised by the services; app/errors.py maps them to HTTP in one place."""
+"""Domain exceptions raised by the services; app/errors.py maps them to HTTP in one place.
+
+Messages are ``flask_babel.lazy_gettext`` strings (``_l("... %(role)s ...", role=...)``): the services know
+no request, so each message is translated when it is rendered, in the language of whoever reads it. Code that
+stores or serialises a message (JSON, a flash in the session, a CLI line) turns it into ``str`` first
+(``app.errors.plain``); templates must not get the lazy object itself (its ``__html__`` skips escaping).
+"""
 
 from __future__ import annotations
+
+from flask_babel.speaklater import LazyString
+
+#: A user-facing message: a lazy translation, or a plain string (engine texts, the forms' own table).
+Message = str | LazyString
 
 
 class DomainError(Exception):
@@ -9,7 +20,7 @@ class DomainError(Exception):
     status = 400
     code = "bad_request"
 
-    def __init__(self, message: str, *, details: dict | None = None) -> None:
+    def __init__(self, message: Message, *, details: dict | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.details = details or {}
@@ -42,7 +53,7 @@ class InvalidInput(DomainError):
     status = 422
     code = "invalid_input"
 
-    def __init__(self, message: str, field_errors: dict[str, list[str]] | None = None) -> None:
+    def __init__(self, message: Message, field_errors: dict[str, list[Message]] | None = None) -> None:
         super().__init__(message, details={"fields": field_errors or {}})
         self.field_errors = field_errors or {}
 

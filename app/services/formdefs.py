@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from jsonschema import Draft202012Validator
 
 from app.services.errors import NotFound, ProcessProblem
@@ -107,21 +108,36 @@ def parse_form(name: str, raw: dict[str, Any]) -> FormDef:
     """Turn one form file's JSON into a ``FormDef``; raises ProcessProblem naming what is wrong."""
     schema = raw.get("schema")
     if not isinstance(schema, dict):
-        raise ProcessProblem(f"Form {name}: 'schema' must be a JSON Schema object.")
+        raise ProcessProblem(_l("Form %(name)s: 'schema' must be a JSON Schema object.", name=name))
     try:
         Draft202012Validator.check_schema(schema)
     except Exception as exc:  # jsonschema.SchemaError; message names the bad keyword
-        raise ProcessProblem(f"Form {name}: the schema is not valid JSON Schema: {exc}") from exc
+        raise ProcessProblem(
+            _l("Form %(name)s: the schema is not valid JSON Schema: %(error)s", name=name, error=str(exc))
+        ) from exc
     properties = schema.get("properties", {})
     required = set(schema.get("required", []))
     fields = []
     for item in raw.get("fields", []):
         fname = item.get("name")
         if fname not in properties:
-            raise ProcessProblem(f"Form {name}: field '{fname}' is not a property of the schema.")
+            raise ProcessProblem(
+                _l(
+                    "Form %(name)s: field '%(field)s' is not a property of the schema.",
+                    name=name,
+                    field=fname,
+                )
+            )
         widget = item.get("widget", "text")
         if widget not in WIDGETS:
-            raise ProcessProblem(f"Form {name}: field '{fname}' has unknown widget '{widget}'.")
+            raise ProcessProblem(
+                _l(
+                    "Form %(name)s: field '%(field)s' has unknown widget '%(widget)s'.",
+                    name=name,
+                    field=fname,
+                    widget=widget,
+                )
+            )
         fields.append(
             FieldDef(
                 name=fname,
@@ -161,7 +177,7 @@ class FormCatalog:
         forms = self._all()
         key = name if name.endswith(".json") else f"{name}.json"
         if key not in forms:
-            raise NotFound(f"The form '{name}' does not exist in the forms folder.")
+            raise NotFound(_l("The form '%(name)s' does not exist in the forms folder.", name=name))
         return forms[key]
 
     def reload(self) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -37,7 +38,7 @@ def current_version(process_id: str) -> ProcessVersion:
         select(ProcessVersion).where(ProcessVersion.process_id == process_id, ProcessVersion.is_current)
     )
     if version is None:
-        raise NotFound(f"No deployed process '{process_id}'.")
+        raise NotFound(_l("No deployed process '%(process_id)s'.", process_id=process_id))
     return version
 
 
@@ -75,7 +76,7 @@ def start_form(actor: User, process_id: str) -> FormDef | None:
     """The start form of a process the user may start."""
     version = current_version(process_id)
     if not _may_start(actor, _start_role(version)):
-        raise Forbidden("You may not start this process.")
+        raise Forbidden(_l("You may not start this process."))
     package = get_runtime().package_for(version)
     return (
         get_runtime().forms.get(package.user_tasks[package.start_task].form) if package.start_task else None
@@ -91,7 +92,7 @@ def start_process(
     now = runtime.now()
     version = current_version(process_id)
     if not _may_start(actor, _start_role(version)):
-        raise Forbidden("You may not start this process.")
+        raise Forbidden(_l("You may not start this process."))
     package = runtime.package_for(version)
     clean: dict[str, Any] = {}
     business_key = next_key(process_id, now)
@@ -139,12 +140,12 @@ def complete_task(
     runtime = get_runtime()
     task = db.session.get(HumanTask, task_id)
     if task is None:
-        raise NotFound("No such task.")
+        raise NotFound(_l("No such task."))
     check_can_work(actor, task)
     instance = _lock_instance(task.instance_id)
     db.session.refresh(task)
     if task.status != "open":
-        raise Conflict("This task has already been completed.")
+        raise Conflict(_l("This task has already been completed."))
     check_can_work(actor, task)
     now = runtime.now()
     form = runtime.forms.get(task.form)
@@ -183,11 +184,11 @@ def complete_task(
 def cancel_instance(actor: User, instance_id: int, reason: str) -> ProcessInstance:
     """Cancel a running instance (process owners and admins); open tasks are withdrawn."""
     if not (actor.has_role("process_owner") or actor.has_role("admin")):
-        raise Forbidden("Only process owners may cancel an instance.")
+        raise Forbidden(_l("Only process owners may cancel an instance."))
     runtime = get_runtime()
     instance = _lock_instance(instance_id)
     if instance.status != "running":
-        raise Conflict("This instance is no longer running.")
+        raise Conflict(_l("This instance is no longer running."))
     now = runtime.now()
     result = runtime.engine.cancel(runtime.package_for(instance.version), instance.snapshot)
     commands.apply_result(instance, result, now)
@@ -205,7 +206,7 @@ def _lock_instance(instance_id: int) -> ProcessInstance:
         .execution_options(populate_existing=True)
     )
     if instance is None:
-        raise NotFound("No such process instance.")
+        raise NotFound(_l("No such process instance."))
     return instance
 
 
@@ -213,7 +214,9 @@ def _commit_or_conflict() -> None:
     try:
         db.session.commit()
     except StaleDataError as exc:
-        raise Conflict("Someone else changed this process at the same time; reload and try again.") from exc
+        raise Conflict(
+            _l("Someone else changed this process at the same time; reload and try again.")
+        ) from exc
 
 
 def get_instance(
@@ -227,9 +230,9 @@ def get_instance(
     else:
         instance = db.session.get(ProcessInstance, instance_id) if instance_id is not None else None
     if instance is None:
-        raise NotFound("No such process instance.")
+        raise NotFound(_l("No such process instance."))
     if not can_view_instance(actor, instance):
-        raise Forbidden("You may not see this process instance.")
+        raise Forbidden(_l("You may not see this process instance."))
     return instance
 
 
@@ -251,7 +254,7 @@ class HistoryEntry:
 def instance_history(actor: User, instance: ProcessInstance) -> list[HistoryEntry]:
     """Every command of the instance in order, with what was entered and which tasks followed."""
     if not can_view_instance(actor, instance):
-        raise Forbidden("You may not see this process instance.")
+        raise Forbidden(_l("You may not see this process instance."))
     package = get_runtime().package_for(instance.version)
     entries = []
     events = db.session.scalars(
@@ -294,7 +297,7 @@ def my_requests(actor: User, *, status: str | None = None, page: int = 1, per_pa
 def diagram_xml(actor: User, instance: ProcessInstance) -> str:
     """The BPMN text of the version the instance runs on."""
     if not can_view_instance(actor, instance):
-        raise Forbidden("You may not see this process instance.")
+        raise Forbidden(_l("You may not see this process instance."))
     return instance.version.files[f"{instance.process_id}.bpmn"]
 
 
@@ -308,7 +311,7 @@ def list_instances(
 ):
     """All instances, for staff who oversee processes (owners, auditors, admins)."""
     if not is_staff(actor):
-        raise Forbidden("Only process owners and auditors may list every instance.")
+        raise Forbidden(_l("Only process owners and auditors may list every instance."))
     query = select(ProcessInstance)
     if process_id:
         query = query.where(ProcessInstance.process_id == process_id)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from app.extensions import db
@@ -59,7 +60,7 @@ class _Clock:
 def replay_instance(actor: User, instance: ProcessInstance) -> ReplayReport:
     """Re-run the instance's commands in order; report, step by step, whether the outcome matches the log."""
     if not (actor.has_role("auditor") or actor.has_role("admin") or actor.has_role("process_owner")):
-        raise Forbidden("Only auditors and process owners may replay an instance.")
+        raise Forbidden(_l("Only auditors and process owners may replay an instance."))
     runtime = get_runtime()
     package = runtime.package_for(instance.version)
     clock = _Clock()

@@ -2,42 +2,41 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, or_, select
 
 from app.extensions import db
 from app.models import HumanTask, Membership, ProcessInstance, User
-from app.roles import REQUESTER, ROLES
+from app.roles import REQUESTER, lazy_role_name
 from app.services import audit
 from app.services.commands import command
 from app.services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.services.runtime import get_runtime
 
 
-def _role_name(code: str) -> str:
-    return ROLES.get(code, (code, code))[1]
-
-
 def check_can_see(actor: User, task: HumanTask) -> None:
     """Only holders of the task's role see it (requester tasks: only the person who raised the request)."""
     if task.role == REQUESTER:
         if task.assignee_id != actor.id:
-            raise Forbidden("This task belongs to the person who raised the request.")
+            raise Forbidden(_l("This task belongs to the person who raised the request."))
     elif not actor.has_role(task.role):
-        raise Forbidden(f"This task is for the role '{_role_name(task.role)}', which you do not hold.")
+        raise Forbidden(
+            _l("This task is for the role '%(role)s', which you do not hold.", role=lazy_role_name(task.role))
+        )
 
 
 def check_can_work(actor: User, task: HumanTask) -> None:
     """Seeing the task, and it is not claimed by somebody else."""
     check_can_see(actor, task)
     if task.assignee_id is not None and task.assignee_id != actor.id:
-        raise Conflict(f"This task is claimed by {task.assignee.display_name}.")
+        raise Conflict(_l("This task is claimed by %(name)s.", name=task.assignee.display_name))
 
 
 def get_task(actor: User, task_id: int) -> HumanTask:
     """A task the user may see."""
     task = db.session.get(HumanTask, task_id)
     if task is None:
-        raise NotFound("No such task.")
+        raise NotFound(_l("No such task."))
     check_can_see(actor, task)
     return task
 
@@ -95,9 +94,9 @@ def _locked(task_id: int) -> HumanTask:
         .execution_options(populate_existing=True)
     )
     if task is None:
-        raise NotFound("No such task.")
+        raise NotFound(_l("No such task."))
     if task.status != "open":
-        raise Conflict("This task is no longer open.")
+        raise Conflict(_l("This task is no longer open."))
     return task
 
 
@@ -130,9 +129,9 @@ def release(actor: User, task_id: int) -> HumanTask:
     task = _locked(task_id)
     check_can_see(actor, task)
     if task.role == REQUESTER:
-        raise Conflict("A requester's task cannot be released.")
+        raise Conflict(_l("A requester's task cannot be released."))
     if task.assignee_id not in (None, actor.id) and not can_reassign(actor, task):
-        raise Forbidden("Only the person holding this task or a manager of its role may release it.")
+        raise Forbidden(_l("Only the person holding this task or a manager of its role may release it."))
     task.assignee = None
     _audit("release", actor, task)
     db.session.commit()
@@ -160,12 +159,12 @@ def reassign(actor: User, task_id: int, username: str) -> HumanTask:
     """Hand a task to another holder of its role (managers only)."""
     task = _locked(task_id)
     if not can_reassign(actor, task):
-        raise Forbidden("Only a manager of this task's role may reassign it.")
+        raise Forbidden(_l("Only a manager of this task's role may reassign it."))
     target = db.session.scalar(select(User).where(User.username == username, User.active))
     if target is None or not target.has_role(task.role):
         raise InvalidInput(
-            "Choose a user who holds the task's role.",
-            {"assignee": ["This user does not hold the task's role."]},
+            _l("Choose a user who holds the task's role."),
+            {"assignee": [_l("This user does not hold the task's role.")]},
         )
     task.assignee = target
     _audit("reassign", actor, task, assignee=target.username)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from app.auth_loaders import hash_token
@@ -18,7 +19,7 @@ from app.services.errors import Conflict, Forbidden, InvalidInput, NotFound
 def require_admin(actor: User) -> None:
     """Only administrators manage users and roles."""
     if not actor.has_role("admin"):
-        raise Forbidden("Only administrators may manage users and roles.")
+        raise Forbidden(_l("Only administrators may manage users and roles."))
 
 
 def ensure_roles() -> None:
@@ -50,7 +51,7 @@ def get_user(actor: User, user_id: int) -> User:
     require_admin(actor)
     user = db.session.get(User, user_id)
     if user is None:
-        raise NotFound("No such user.")
+        raise NotFound(_l("No such user."))
     return user
 
 
@@ -68,21 +69,21 @@ class UserInput:
 
 
 def _check(data: UserInput, creating: bool) -> None:
-    errors: dict[str, list[str]] = {}
+    errors: dict[str, list] = {}
     if (
         not data.username
         or len(data.username) > 64
         or not data.username.replace("_", "").replace(".", "").isalnum()
     ):
-        errors["username"] = ["Use 1–64 letters, digits, dots or underscores."]
+        errors["username"] = [_l("Use 1–64 letters, digits, dots or underscores.")]
     if not data.display_name or len(data.display_name) > 120:
-        errors["display_name"] = ["A display name of at most 120 characters is required."]
+        errors["display_name"] = [_l("A display name of at most 120 characters is required.")]
     if creating and not data.password:
-        errors["password"] = ["A password is required for a new user."]
+        errors["password"] = [_l("A password is required for a new user.")]
     if data.password is not None and data.password and len(data.password) < 4:
-        errors["password"] = ["Use at least 4 characters."]
+        errors["password"] = [_l("Use at least 4 characters.")]
     if errors:
-        raise InvalidInput("Please correct the marked fields.", errors)
+        raise InvalidInput(_l("Please correct the marked fields."), errors)
 
 
 @command
@@ -95,7 +96,8 @@ def create_user(
     _check(data, creating=True)
     if db.session.scalar(select(User.id).where(User.username == data.username)) is not None:
         raise Conflict(
-            f"The username '{data.username}' is taken.", details={"fields": {"username": ["Taken."]}}
+            _l("The username '%(username)s' is taken.", username=data.username),
+            details={"fields": {"username": [_l("Taken.")]}},
         )
     user = User(
         username=data.username,
@@ -120,7 +122,7 @@ def update_user(actor: User, user_id: int, data: UserInput, roles: set[str], man
     _check(data, creating=False)
     if user.id == actor.id and "admin" not in roles:
         raise InvalidInput(
-            "You cannot remove your own administrator role.", {"roles": ["Keep the admin role."]}
+            _l("You cannot remove your own administrator role."), {"roles": [_l("Keep the admin role.")]}
         )
     user.display_name, user.email, user.active = data.display_name, data.email, data.active
     user.locale, user.timezone = data.locale, data.timezone
@@ -134,7 +136,10 @@ def update_user(actor: User, user_id: int, data: UserInput, roles: set[str], man
 def _set_roles(user: User, roles: set[str], manager_roles: set[str]) -> None:
     unknown = (set(roles) | set(manager_roles)) - set(ROLES)
     if unknown:
-        raise InvalidInput("Unknown roles.", {"roles": [f"Unknown role: {code}" for code in sorted(unknown)]})
+        raise InvalidInput(
+            _l("Unknown roles."),
+            {"roles": [_l("Unknown role: %(code)s", code=code) for code in sorted(unknown)]},
+        )
     wanted = {code: code in manager_roles for code in roles}
     for membership in list(user.memberships):
         if membership.role_code not in wanted:
@@ -159,6 +164,6 @@ def issue_api_token(actor: User, user_id: int) -> str:
 def set_locale(actor: User, locale: str) -> None:
     """Remember the user's language choice."""
     if locale not in ("zh_CN", "en"):
-        raise InvalidInput("Unknown language.", {"locale": ["Choose zh_CN or en."]})
+        raise InvalidInput(_l("Unknown language."), {"locale": [_l("Choose zh_CN or en.")]})
     actor.locale = locale
     db.session.commit()

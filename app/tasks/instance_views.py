@@ -6,6 +6,7 @@ from flask import Response, current_app, flash, redirect, render_template, reque
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from app.errors import plain
 from app.services import forms as form_service
 from app.services import instances as instance_service
 from app.services.errors import InvalidInput, ProcessProblem
@@ -42,11 +43,11 @@ def start(process_id: str):
     try:
         instance = instance_service.start_process(current_user, process_id, data, **locale_and_zone())
     except InvalidInput as exc:
-        return _render_start(
-            process_id, form, submitted_values(form, request.form), exc.field_errors, exc.message
-        ), 422
+        values = submitted_values(form, request.form)
+        return _render_start(process_id, form, values, plain(exc.field_errors), plain(exc.message)), 422
     except ProcessProblem as exc:
-        return _render_start(process_id, form, submitted_values(form, request.form), {}, exc.message), 422
+        values = submitted_values(form, request.form)
+        return _render_start(process_id, form, values, {}, plain(exc.message)), 422
     flash(_("%(key)s was created.", key=instance.business_key), "success")
     return redirect(url_for("tasks.instance", instance_id=instance.id))
 

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.auth.views import safe_next
+from app.errors import plain
 from app.roles import REQUESTER
 from app.services import forms as form_service
 from app.services import instances as instance_service
@@ -83,11 +84,11 @@ def task(task_id: int):
     try:
         instance_service.complete_task(current_user, task.id, data, **locale_and_zone())
     except InvalidInput as exc:
-        return _render_task(task, form, typed, exc.field_errors, exc.message), 422
+        return _render_task(task, form, typed, plain(exc.field_errors), plain(exc.message)), 422
     except ProcessProblem as exc:
-        return _render_task(task, form, typed, {}, exc.message), 422
+        return _render_task(task, form, typed, {}, plain(exc.message)), 422
     except Conflict as exc:
-        flash(exc.message, "warning")
+        flash(plain(exc.message), "warning")
         return redirect(url_for("tasks.task", task_id=task_id))
     flash(_("Done: %(step)s of %(key)s.", step=task.name, key=task.instance.business_key), "success")
     return redirect(url_for("tasks.inbox"))
@@ -128,7 +129,7 @@ def claim(task_id: int):
     try:
         task = task_service.claim(current_user, task_id)
     except Conflict as exc:
-        flash(exc.message, "warning")
+        flash(plain(exc.message), "warning")
     else:
         key = task.instance.business_key
         flash(_("You claimed %(step)s of %(key)s.", step=task.name, key=key), "success")
@@ -142,7 +143,7 @@ def release(task_id: int):
     try:
         task = task_service.release(current_user, task_id)
     except Conflict as exc:
-        flash(exc.message, "warning")
+        flash(plain(exc.message), "warning")
     else:
         flash(_("You released %(step)s of %(key)s.", step=task.name, key=task.instance.business_key), "info")
     return redirect(_back(task_id))
@@ -155,7 +156,7 @@ def reassign(task_id: int):
     try:
         task = task_service.reassign(current_user, task_id, request.form.get("username", ""))
     except (Conflict, InvalidInput) as exc:
-        flash(exc.message, "warning")
+        flash(plain(exc.message), "warning")
     else:
         name = task.assignee.display_name if task.assignee else ""
         flash(_("%(step)s is now assigned to %(name)s.", step=task.name, name=name), "success")

@@ -61,6 +61,12 @@ def form_of(task: etree._Element) -> str | None:
     return str(values[0]).strip() if values else None
 
 
+def properties_of(element: etree._Element) -> dict[str, str]:
+    """Every ``spiffworkflow:property`` of an element as ``name -> value``."""
+    found = _xp(element, "./bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property")
+    return {str(p.get("name")): str(p.get("value") or "") for p in found if p.get("name")}
+
+
 def decision_of(task: etree._Element) -> str | None:
     """The ``spiffworkflow:calledDecisionId`` of a business rule task, if any."""
     return (

@@ -29,6 +29,7 @@ from .lint import (
     lane_index,
     lane_of,
     lint_dmn,
+    properties_of,
 )
 from .parser import PlatformParser, problem_from_spiff, timer_definitions
 from .results import ProcessPackage, UserTaskSpec
@@ -213,6 +214,16 @@ def _load(
         },
         start_timer=start_timer,
         start_messages=tuple(_start_messages(root, process)),
+        element_properties={
+            element.get("id"): props
+            for element in _xp(process, ".//*[@id]")
+            if (props := properties_of(element))
+        },
+        element_names={
+            element.get("id"): element.get("name") or element.get("id")
+            for element in _xp(process, ".//*[@id]")
+            if element.get("id") and not element.tag.endswith(("laneSet", "lane"))
+        },
     )
     return package, specs
 

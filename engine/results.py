@@ -39,6 +39,11 @@ class ProcessPackage:
     lanes: dict[str, str]
     start_timer: str | None = None
     start_messages: tuple[str, ...] = ()
+    #: ``spiffworkflow:properties`` of every flow element that has some (element id -> name -> value),
+    #: e.g. ``separateFrom``, ``assignee``, ``notifyTo`` / ``notifyText`` (docs/contracts.md).
+    element_properties: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: Element id -> element name, for every flow element (history and notices name steps by these).
+    element_names: dict[str, str] = field(default_factory=dict)
 
     @property
     def bpmn_file(self) -> str:

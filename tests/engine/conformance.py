@@ -6,6 +6,7 @@ Each process has its own ``test_conformance_<process>.py`` calling ``check_confo
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from lxml import etree
@@ -17,6 +18,24 @@ ROOT = Path(__file__).resolve().parents[2]
 PROCESSES = ROOT / "processes"
 FORMS = {path.name for path in (ROOT / "forms").glob("*.json")}
 NS = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL"}
+SPEC = ROOT.parent / "shared" / "spec" / "processes.md"
+
+
+def spec_roles() -> set[str]:
+    """The role ids of the roles table of spec/processes.md (the lanes a process may use)."""
+    rows = re.findall(r"^\| ([a-z0-9_, ]+) \|", SPEC.read_text(encoding="utf-8"), flags=re.MULTILINE)
+    return {role.strip() for row in rows for role in row.split(",") if role.strip() and role.strip() != "role id"}
+
+
+ROLES = spec_roles()
+
+
+def lane_role(name: str | None) -> str | None:
+    """``服务台 (service_desk)`` or a bare role id -> the role id, if the spec lists it."""
+    text = (name or "").strip()
+    match = re.search(r"[(（]\s*([a-z0-9_]+)\s*[)）]\s*$", text)
+    role = match.group(1) if match else text
+    return role if role in ROLES else None
 
 
 def _tree(process_id: str):

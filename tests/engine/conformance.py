@@ -12,7 +12,6 @@ from pathlib import Path
 from lxml import etree
 
 from engine import load_package
-from tests.engine.engine_support import lane_role
 
 ROOT = Path(__file__).resolve().parents[2]
 PROCESSES = ROOT / "processes"
@@ -24,7 +23,8 @@ SPEC = ROOT.parent / "shared" / "spec" / "processes.md"
 def spec_roles() -> set[str]:
     """The role ids of the roles table of spec/processes.md (the lanes a process may use)."""
     rows = re.findall(r"^\| ([a-z0-9_, ]+) \|", SPEC.read_text(encoding="utf-8"), flags=re.MULTILINE)
-    return {role.strip() for row in rows for role in row.split(",") if role.strip() and role.strip() != "role id"}
+    roles = {role.strip() for row in rows for role in row.split(",")}
+    return roles - {"", "role id"}
 
 
 ROLES = spec_roles()

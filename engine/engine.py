@@ -54,8 +54,16 @@ class Engine:
 
     # -- commands -------------------------------------------------------------------------------
 
-    def start(self, package: ProcessPackage, data: dict[str, Any]) -> CommandResult:
-        """Start an instance with ``data``; complete the package's start task with it, if any."""
+    def start(
+        self, package: ProcessPackage, data: dict[str, Any], *, message: str | None = None
+    ) -> CommandResult:
+        """Start an instance with ``data``; complete the package's start task with it, if any.
+
+        A process may have several start events. Without ``message`` only its none start events (timer
+        starts count as none: the platform schedules them) run; with ``message`` only the message start
+        events of that name run, and the caller delivers the message next (no start task is completed).
+        The start events not chosen are cancelled, so they never wait for anything.
+        """
         script_engine = self._script_engine()
         spec, subprocess_specs = specs_for(package)
         workflow = snapshots.attach(
@@ -64,10 +72,11 @@ class Engine:
         reader = Reader(workflow, package, script_engine.now())
         reader.fact("started", package.process_id, package.name, None)
         with _guard():
+            _choose_start_events(workflow, message)
             for task in workflow.get_tasks(state=TaskState.READY):
                 task.data.update(copy.deepcopy(data))
             _run(workflow)
-            if package.start_task:
+            if package.start_task and message is None:
                 task = next(
                     (
                         t
@@ -169,6 +178,18 @@ class Engine:
         workflow = snapshots.load(snapshot, package, specs_for(package))
         workflow.script_engine = script_engine
         return workflow, script_engine, Reader(workflow, package, script_engine.now())
+
+
+def _choose_start_events(workflow: BpmnWorkflow, message: str | None) -> None:
+    """Cancel the start events that do not apply to this start (see ``Engine.start``)."""
+    for task in workflow.get_tasks():
+        spec = task.task_spec
+        if not isinstance(spec, StartEventMixin) or task.parent is None or task.workflow is not workflow:
+            continue
+        definition = getattr(spec, "event_definition", None)
+        name = definition.name if isinstance(definition, MessageEventDefinition) else None
+        if name != message and task.state not in (TaskState.COMPLETED, TaskState.CANCELLED):
+            task.cancel()
 
 
 def _run(workflow: BpmnWorkflow) -> None:

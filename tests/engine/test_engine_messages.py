@@ -82,7 +82,37 @@ def test_message_start_event_sets_the_correlation(engine: Engine) -> None:
     )
     package = load_package(text, {}, forms=FORMS, lane_role=lane_role, filename="messages.bpmn")
     assert package.start_messages == ("rfc_done",) and package.start_task is None
-    result = engine.start(package, {})
+    result = engine.start(package, {}, message="rfc_done")
     assert result.open_tasks == [] and [s.name for s in result.subscriptions] == ["rfc_done"]
     result = engine.deliver_message(package, result.snapshot, "rfc_done", {"ticket_id": "INC-9"})
     assert [t.element_id for t in result.open_tasks] == ["record"]
+
+
+def test_a_process_with_a_none_and_a_message_start_runs_only_the_chosen_one(engine: Engine) -> None:
+    text = (
+        MESSAGES.replace(
+            '<bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>',
+            '<bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>'
+            '<bpmn:startEvent id="mstart"><bpmn:outgoing>f0</bpmn:outgoing>'
+            '<bpmn:messageEventDefinition id="mstart_def" messageRef="rfc_done" /></bpmn:startEvent>'
+            '<bpmn:sequenceFlow id="f0" sourceRef="mstart" targetRef="record" />',
+        )
+        .replace(
+            "<bpmn:flowNodeRef>start</bpmn:flowNodeRef>",
+            "<bpmn:flowNodeRef>start</bpmn:flowNodeRef><bpmn:flowNodeRef>mstart</bpmn:flowNodeRef>",
+        )
+        .replace(
+            "<bpmn:incoming>f1</bpmn:incoming>",
+            "<bpmn:incoming>f1</bpmn:incoming><bpmn:incoming>f0</bpmn:incoming>",
+            1,
+        )
+    )
+    package = load_package(text, {}, forms=FORMS, lane_role=lane_role, filename="messages.bpmn")
+    by_hand = engine.start(package, {"ticket_id": "INC-1", "title": "t"})
+    # By hand the start task "record" is completed with the data; only the process's own catch waits.
+    assert "record" in by_hand.completed_elements
+    assert [s.element_id for s in by_hand.subscriptions] == ["change_done"]
+    by_message = engine.start(package, {}, message="rfc_done")
+    assert by_message.open_tasks == [] and [s.element_id for s in by_message.subscriptions] == ["mstart"]
+    delivered = engine.deliver_message(package, by_message.snapshot, "rfc_done", {"ticket_id": "INC-2"})
+    assert [t.element_id for t in delivered.open_tasks] == ["record"]

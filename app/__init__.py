@@ -106,11 +106,13 @@ def _register_blueprints(app: Flask) -> None:
     from app.api import bp as api_bp
     from app.audit import bp as audit_bp
     from app.auth import bp as auth_bp
+    from app.notices import bp as notices_bp
     from app.processes import bp as processes_bp
     from app.tasks import bp as tasks_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(tasks_bp)
+    app.register_blueprint(notices_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(processes_bp, url_prefix="/processes")
     app.register_blueprint(audit_bp, url_prefix="/audit")

@@ -77,6 +77,8 @@ class HumanTask(db.Model):
     form: Mapped[str] = mapped_column(String(120))
     status: Mapped[str] = mapped_column(String(16), default="open")  # open | completed | cancelled
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
+    #: Offered to its assignee only (a requester's confirmation, a CAB vote), never to the whole role.
+    personal: Mapped[bool] = mapped_column(Boolean, default=False)
     priority: Mapped[str | None] = mapped_column(String(8))
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)

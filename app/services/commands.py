@@ -10,10 +10,11 @@ from typing import Any
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import HumanTask, ProcessInstance, Timer
+from app.models import HumanTask, ProcessInstance, Timer, User
 from app.roles import REQUESTER
-from app.services import audit
-from engine import CommandResult
+from app.services import audit, messaging, notifications
+from app.services.runtime import get_runtime
+from engine import CommandResult, ProcessPackage
 
 
 def json_safe(value: Any) -> Any:
@@ -21,8 +22,14 @@ def json_safe(value: Any) -> Any:
     return json.loads(json.dumps(value, default=str))
 
 
-def apply_result(instance: ProcessInstance, result: CommandResult, now: datetime) -> list[HumanTask]:
-    """Write the engine's outcome onto the instance, its human tasks and its timers; returns the new tasks."""
+def apply_result(
+    instance: ProcessInstance, result: CommandResult, now: datetime, package: ProcessPackage | None = None
+) -> list[HumanTask]:
+    """Write the engine's outcome: instance state, human tasks, timers, subscriptions, outbox, notices.
+
+    Everything lands in the caller's transaction; messages are delivered after it commits.
+    """
+    package = package or get_runtime().package_for(instance.version)
     data = json_safe(result.data)
     instance.snapshot = result.snapshot
     instance.status = result.status
@@ -39,10 +46,16 @@ def apply_result(instance: ProcessInstance, result: CommandResult, now: datetime
         if reached:
             instance.end_event = reached[-1]
     _sync_timers(instance, result)
-    return _sync_tasks(instance, result, data, now)
+    created = _sync_tasks(instance, result, data, now, package)
+    messaging.sync_subscriptions(instance, result)
+    messaging.queue(instance, result, now)
+    _notices(instance, result, data, now, package)
+    return created
 
 
-def _sync_tasks(instance: ProcessInstance, result: CommandResult, data: dict, now: datetime) -> list:
+def _sync_tasks(
+    instance: ProcessInstance, result: CommandResult, data: dict, now: datetime, package: ProcessPackage
+) -> list:
     open_ids = {task.task_id for task in result.open_tasks}
     existing = {task.engine_task_id: task for task in instance.tasks}
     for task in existing.values():
@@ -53,6 +66,7 @@ def _sync_tasks(instance: ProcessInstance, result: CommandResult, data: dict, no
     for spec in result.open_tasks:
         if spec.task_id in existing:
             continue
+        assignee_id, personal = _assignee(instance, spec, package)
         task = HumanTask(
             instance=instance,
             engine_task_id=spec.task_id,
@@ -63,12 +77,47 @@ def _sync_tasks(instance: ProcessInstance, result: CommandResult, data: dict, no
             status="open",
             priority=_priority(data),
             created_at=now,
-            # Requester tasks (confirm the fix...) go to the person who raised the request, not to everyone.
-            assignee_id=instance.started_by_id if spec.role == REQUESTER else None,
+            assignee_id=assignee_id,
+            personal=personal,
         )
         db.session.add(task)
         created.append(task)
     return created
+
+
+def _assignee(instance: ProcessInstance, spec, package: ProcessPackage) -> tuple[int | None, bool]:
+    """Who a new task is offered to: requester tasks to the person who raised the request, tasks with an
+    ``assignee`` property to the user their data names; everything else to the whole role."""
+    if spec.role == REQUESTER:
+        return instance.started_by_id, True
+    key = package.element_properties.get(spec.element_id, {}).get("assignee")
+    if key:
+        username = spec.data.get(key)
+        user_id = db.session.scalar(select(User.id).where(User.username == username)) if username else None
+        return user_id, True
+    return None, False
+
+
+def _notices(
+    instance: ProcessInstance, result: CommandResult, data: dict, now: datetime, package: ProcessPackage
+) -> None:
+    """Notices declared on the elements this command completed, and ``notify`` calls of scripts."""
+    for fact in result.facts:
+        props = package.element_properties.get(fact.element_id, {})
+        if fact.kind in {"started", "ended", "cancelled"} or not props.get("notifyTo"):
+            continue
+        text = notifications.render_text(props.get("notifyText") or fact.name, data)
+        users = notifications.resolve_recipients(props["notifyTo"], instance, data)
+        notifications.notify(users, text, instance=instance, element_id=fact.element_id, at=now)
+    for call in result.calls:
+        if call.function != "notify":
+            continue
+        args = list(call.args) + [None, None]
+        to = call.kwargs.get("to", args[0])
+        text = call.kwargs.get("text", args[1])
+        if isinstance(to, str) and isinstance(text, str):
+            users = notifications.resolve_recipients(to, instance, data)
+            notifications.notify(users, text, instance=instance, element_id=call.element_id, at=now)
 
 
 def _priority(data: dict) -> str | None:

@@ -12,7 +12,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from app.extensions import db
 from app.models import AuditEvent, HumanTask, ProcessInstance, ProcessVersion, User
 from app.roles import REQUESTER
-from app.services import commands
+from app.services import commands, messaging
 from app.services.errors import Conflict, Forbidden, NotFound, ProcessProblem
 from app.services.formdefs import FormDef
 from app.services.forms import validate_form
@@ -128,7 +128,7 @@ def start_process(
         result,
         now,
     )
-    db.session.commit()
+    _commit_or_conflict()
     return instance
 
 
@@ -211,12 +211,14 @@ def _lock_instance(instance_id: int) -> ProcessInstance:
 
 
 def _commit_or_conflict() -> None:
+    """Commit the command, then deliver the messages it threw (each delivery is a command of its own)."""
     try:
         db.session.commit()
     except StaleDataError as exc:
         raise Conflict(
             _l("Someone else changed this process at the same time; reload and try again.")
         ) from exc
+    messaging.deliver_pending()
 
 
 def get_instance(
@@ -320,3 +322,35 @@ def list_instances(
     return db.paginate(
         query.order_by(ProcessInstance.id.desc()), page=page, per_page=per_page, error_out=False
     )
+
+
+@dataclass(frozen=True)
+class LinkedInstance:
+    """Another record linked to this one; ``visible`` says whether the user may open it."""
+
+    instance: ProcessInstance
+    kind: str
+    visible: bool
+
+
+@dataclass(frozen=True)
+class Related:
+    """What a record is linked to: other instances (either direction) and configuration items."""
+
+    instances: list[LinkedInstance]
+    cis: list[tuple[str, str]]
+
+
+def related_records(actor: User, instance: ProcessInstance) -> Related:
+    """Linked instances (incident <-> problem <-> change <-> release ...) and the CIs the record names."""
+    from app.services.records import ci_names
+
+    if not can_view_instance(actor, instance):
+        raise Forbidden(_l("You may not see this process instance."))
+    linked = [
+        LinkedInstance(other, kind, can_view_instance(actor, other))
+        for other, kind in messaging.links_of(instance)
+    ]
+    codes = [code for code in instance.data.get("affected_cis") or [] if isinstance(code, str)]
+    names = ci_names(codes)
+    return Related(linked, [(code, names.get(code, code)) for code in codes])

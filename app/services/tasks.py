@@ -15,10 +15,13 @@ from app.services.runtime import get_runtime
 
 
 def check_can_see(actor: User, task: HumanTask) -> None:
-    """Only holders of the task's role see it (requester tasks: only the person who raised the request)."""
+    """Only holders of the task's role see it; a personal task (the requester's confirmation, a CAB member's
+    vote) only its assignee."""
     if task.role == REQUESTER:
         if task.assignee_id != actor.id:
             raise Forbidden(_l("This task belongs to the person who raised the request."))
+    elif task.personal and task.assignee_id != actor.id:
+        raise Forbidden(_l("This task is assigned to one person only."))
     elif not actor.has_role(task.role):
         raise Forbidden(
             _l("This task is for the role '%(role)s', which you do not hold.", role=lazy_role_name(task.role))
@@ -26,10 +29,49 @@ def check_can_see(actor: User, task: HumanTask) -> None:
 
 
 def check_can_work(actor: User, task: HumanTask) -> None:
-    """Seeing the task, and it is not claimed by somebody else."""
+    """Seeing the task, separation of duties, and it is not claimed by somebody else."""
     check_can_see(actor, task)
+    check_separation(actor, task)
     if task.assignee_id is not None and task.assignee_id != actor.id:
         raise Conflict(_l("This task is claimed by %(name)s.", name=task.assignee.display_name))
+
+
+def check_separation(actor: User, task: HumanTask) -> None:
+    """The ``separateFrom`` rule of the task's element: whoever started the instance or completed one of the
+    named elements may not do this task (the requester of a change cannot approve it...)."""
+    package = get_runtime().package_for(task.instance.version)
+    rule = package.element_properties.get(task.element_id, {}).get("separateFrom", "")
+    tokens = [token.strip() for token in rule.split(",") if token.strip()]
+    if not tokens:
+        return
+    if "starter" in tokens and task.instance.started_by_id == actor.id:
+        raise Forbidden(
+            _l(
+                "Separation of duties: you raised this request, so you may not do the step '%(step)s'.",
+                step=task.name,
+            )
+        )
+    elements = [name for name in tokens if name != "starter"]
+    if not elements:
+        return
+    done = db.session.scalar(
+        select(HumanTask.name)
+        .where(
+            HumanTask.instance_id == task.instance_id,
+            HumanTask.element_id.in_(elements),
+            HumanTask.completed_by_id == actor.id,
+        )
+        .limit(1)
+    )
+    if done is not None:
+        raise Forbidden(
+            _l(
+                "Separation of duties: you did the step '%(done)s' of this request, so you may not "
+                "do the step '%(step)s'.",
+                done=done,
+                step=task.name,
+            )
+        )
 
 
 def get_task(actor: User, task_id: int) -> HumanTask:
@@ -43,9 +85,8 @@ def get_task(actor: User, task_id: int) -> HumanTask:
 
 def _visible(actor: User):
     roles = actor.role_codes - {REQUESTER}
-    return or_(
-        HumanTask.role.in_(roles), and_(HumanTask.role == REQUESTER, HumanTask.assignee_id == actor.id)
-    )
+    mine = HumanTask.assignee_id == actor.id
+    return or_(and_(HumanTask.role.in_(roles), ~HumanTask.personal), and_(HumanTask.personal, mine))
 
 
 SORTS = {
@@ -128,7 +169,7 @@ def release(actor: User, task_id: int) -> HumanTask:
     """Give a claimed task back to the role's queue (its holder, or a manager of the role)."""
     task = _locked(task_id)
     check_can_see(actor, task)
-    if task.role == REQUESTER:
+    if task.personal:
         raise Conflict(_l("A requester's task cannot be released."))
     if task.assignee_id not in (None, actor.id) and not can_reassign(actor, task):
         raise Forbidden(_l("Only the person holding this task or a manager of its role may release it."))
@@ -140,7 +181,7 @@ def release(actor: User, task_id: int) -> HumanTask:
 
 def can_reassign(actor: User, task: HumanTask) -> bool:
     """Managers of the task's role (and admins) may hand it to another holder of the role."""
-    return task.role != REQUESTER and (task.role in actor.managed_role_codes or actor.has_role("admin"))
+    return not task.personal and (task.role in actor.managed_role_codes or actor.has_role("admin"))
 
 
 def candidates(task: HumanTask) -> list[User]:

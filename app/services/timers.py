@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Timer
-from app.services import commands
+from app.services import commands, messaging
 from app.services.instances import _lock_instance
 from app.services.runtime import get_runtime
 
@@ -93,4 +93,5 @@ def _fire_one(timer_id: int, owner: str) -> int:
         now,
     )
     db.session.commit()
+    messaging.deliver_pending()
     return 1

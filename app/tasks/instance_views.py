@@ -87,7 +87,13 @@ def instance(instance_id: int):
     index = field_index(entry.form for entry in history)
     entries = [(entry, data_items(entry.data, index)) for entry in history]
     open_tasks = [task for task in instance.tasks if task.status == "open"]
-    return render_template("tasks/instance.html", instance=instance, entries=entries, open_tasks=open_tasks)
+    return render_template(
+        "tasks/instance.html",
+        instance=instance,
+        entries=entries,
+        open_tasks=open_tasks,
+        related=instance_service.related_records(current_user, instance),
+    )
 
 
 @bp.route("/instances/<int:instance_id>/diagram.xml")

@@ -20,6 +20,7 @@ def start_scheduler(app: Flask) -> BackgroundScheduler:
     scheduler = BackgroundScheduler(timezone="UTC")
 
     def tick() -> None:
+        from app.services.messaging import deliver_pending
         from app.services.timers import fire_due_timers
 
         with app.app_context():
@@ -27,6 +28,10 @@ def start_scheduler(app: Flask) -> BackgroundScheduler:
                 fire_due_timers()
             except Exception:  # a failing tick must not stop the scheduler; the timer stays due
                 log.exception("firing due timers failed")
+            try:
+                deliver_pending()  # retries of messages that found no receiver yet
+            except Exception:
+                log.exception("delivering messages failed")
 
     def checkpoint() -> None:
         from app.services.audit import write_checkpoint

@@ -25,6 +25,8 @@ PATHS = {
     "/tasks/{task_id}/reassign": {"post": ("Reassign a task (managers)", "ReassignInput", "TaskOut")},
     "/tasks/{task_id}/complete": {"post": ("Complete a task", "CompleteInput", "InstanceOut")},
     "/cis": {"get": ("Configuration items", None, "CIOut")},
+    "/notifications": {"get": ("The caller's notices and unread count", None, None)},
+    "/notifications/read": {"post": ("Mark notices read", None, None)},
 }
 
 ERRORS = {

@@ -19,7 +19,7 @@ from app.services.errors import Forbidden
 from app.services.runtime import get_runtime
 from engine import CommandResult, Engine, EngineError
 
-REPLAYED_KINDS = {"start", "complete_task", "fire_timer", "cancel"}
+REPLAYED_KINDS = {"start", "start_by_message", "complete_task", "fire_timer", "deliver_message", "cancel"}
 
 
 @dataclass(frozen=True)
@@ -94,6 +94,11 @@ def _apply(engine: Engine, package, previous: CommandResult | None, event: Audit
     payload = event.payload
     if event.kind == "start":
         return engine.start(package, payload.get("data") or {})
+    if event.kind == "start_by_message":
+        first = engine.start(package, payload.get("data") or {}, message=payload["message"])
+        return engine.deliver_message(
+            package, first.snapshot, payload["message"], payload.get("payload") or {}
+        )
     if previous is None:
         raise LookupError("The log has no start event for this instance.")
     if event.kind == "complete_task":
@@ -103,4 +108,8 @@ def _apply(engine: Engine, package, previous: CommandResult | None, event: Audit
         return engine.complete_task(package, previous.snapshot, task.task_id, payload.get("data") or {})
     if event.kind == "fire_timer":
         return engine.fire_due_timers(package, previous.snapshot)
+    if event.kind == "deliver_message":
+        return engine.deliver_message(
+            package, previous.snapshot, payload["message"], payload.get("payload") or {}
+        )
     return engine.cancel(package, previous.snapshot)

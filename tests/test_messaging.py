@@ -1,4 +1,4 @@
-"""Messages between processes: durable, delivered once, linked on both records, noted or kept when stranded."""
+"""Messages between processes: durable, delivered once, linked on both records, noted or kept if stranded."""
 
 from __future__ import annotations
 

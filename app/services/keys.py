@@ -29,9 +29,22 @@ def prefix_for(process_id: str) -> str:
     return PREFIXES.get(process_id, "REQ")
 
 
+#: Prefixes of the registries' records (not processes): known errors and knowledge articles.
+RECORD_PREFIXES = {"known_error": "KE", "article": "KB"}
+
+
 def next_key(process_id: str, at: datetime) -> str:
     """Hand out the next key for the process in the year of ``at``; the counter row stays locked to commit."""
-    prefix = prefix_for(process_id)
+    return next_prefixed_key(prefix_for(process_id), at)
+
+
+def next_record_key(kind: str, at: datetime) -> str:
+    """The next key of a registry record (``known_error`` → KE-2026-000001, ``article`` → KB-...)."""
+    return next_prefixed_key(RECORD_PREFIXES[kind], at)
+
+
+def next_prefixed_key(prefix: str, at: datetime) -> str:
+    """The next ``PREFIX-YYYY-NNNNNN`` in the year of ``at``; the counter row stays locked to commit."""
     year = at.year
     query = select(KeyCounter).where(KeyCounter.prefix == prefix, KeyCounter.year == year).with_for_update()
     counter = db.session.scalar(query)

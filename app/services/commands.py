@@ -7,6 +7,8 @@ import json
 from datetime import datetime
 from typing import Any
 
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from app.extensions import db
@@ -82,7 +84,19 @@ def _sync_tasks(
         )
         db.session.add(task)
         created.append(task)
+        if personal and assignee_id is not None:
+            _tell_assignee(instance, task, assignee_id, now)
     return created
+
+
+def _tell_assignee(instance: ProcessInstance, task: HumanTask, user_id: int, now: datetime) -> None:
+    """A task offered to one person (a confirmation, a vote) is announced to them: nobody else will do it."""
+    user = db.session.get(User, user_id)
+    if user is None or user.username == "system":
+        return
+    with force_locale(user.locale or "zh_CN"):
+        text = str(_l("Waiting for you: %(step)s (%(record)s)", step=task.name, record=instance.business_key))
+    notifications.notify([user], text, instance=instance, element_id=task.element_id, at=now)
 
 
 def _assignee(instance: ProcessInstance, spec, package: ProcessPackage) -> tuple[int | None, bool]:

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import ProcessVersion, User
+from app.services import effects
 from app.services.commands import command
 from app.services.errors import Forbidden, NotFound, ProcessProblem
 from app.services.runtime import get_runtime
@@ -36,6 +37,19 @@ def deploy_directory(author: str | None = None) -> list[Deployed]:
         packages = runtime.load_processes()
     except EngineError as exc:
         raise ProcessProblem(str(exc)) from exc
+    unknown = [
+        (package.bpmn_file, element, name)
+        for package in packages.values()
+        for element, name in effects.unknown_effects(package.element_properties)
+    ]
+    if unknown:
+        raise ProcessProblem(
+            "; ".join(
+                f"file {file}, element {element}: unknown platformEffect '{name}'. Use one of: "
+                f"{', '.join(sorted(effects.EFFECTS)) or 'none defined'}."
+                for file, element, name in unknown
+            )
+        )
     now = runtime.now()
     report = []
     for process_id, package in sorted(packages.items()):

@@ -12,7 +12,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from app.extensions import db
 from app.models import AuditEvent, HumanTask, ProcessInstance, ProcessVersion, User
 from app.roles import REQUESTER
-from app.services import commands, messaging
+from app.services import commands, effects, messaging
 from app.services.errors import Conflict, Forbidden, NotFound, ProcessProblem
 from app.services.formdefs import FormDef
 from app.services.forms import validate_form
@@ -162,7 +162,8 @@ def complete_task(
     task.completed_by_id = actor.id
     task.assignee_id = task.assignee_id or actor.id
     task.result = commands.json_safe(clean)
-    commands.apply_result(instance, result, now)
+    commands.apply_result(instance, result, now, package)
+    effects.run(actor, instance, task, clean, now, package.element_properties.get(task.element_id, {}))
     commands.record(
         "complete_task",
         actor.username,

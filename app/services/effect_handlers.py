@@ -1,3 +1,3 @@
-"""The platform effects that process steps may declare with ``platformEffect`` (see app/services/effects.py)."""
+"""The platform effects process steps may declare with ``platformEffect`` (see app/services/effects.py)."""
 
 from __future__ import annotations

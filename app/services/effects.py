@@ -1,8 +1,8 @@
 """Platform effects of process steps: what completing a step writes into the registries.
 
-A user task names its effect with the ``platformEffect`` property (docs/contracts.md), e.g. the change's CMDB update
-step writes CI history under the change's key. The effect runs inside the completing command's transaction, so
-the step and its registry change land together or not at all.
+A user task names its effect with the ``platformEffect`` property (docs/contracts.md), e.g. the change's CMDB
+update step writes CI history under the change's key. The effect runs inside the completing command's
+transaction, so the step and its registry change land together or not at all.
 """
 
 from __future__ import annotations

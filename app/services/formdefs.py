@@ -11,6 +11,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from jsonschema import Draft202012Validator
 
+from app.roles import ROLES
 from app.services.errors import NotFound, ProcessProblem
 
 WIDGETS = {
@@ -24,7 +25,11 @@ WIDGETS = {
     "date",
     "ci_picker",
     "user_picker",
+    "known_error_picker",
+    "article_picker",
 }
+#: Widgets whose values name records of the platform; the server checks that they exist.
+PICKERS = {"ci_picker", "user_picker", "known_error_picker", "article_picker"}
 
 
 def pick(texts: dict[str, str] | str | None, locale: str) -> str:
@@ -49,6 +54,8 @@ class FieldDef:
     helps: dict[str, str] | None = None
     options: list[dict[str, Any]] = field(default_factory=list)
     auto: str | None = None
+    #: user_picker only: the role every chosen user must hold (e.g. ``cab``)
+    role: str | None = None
 
     def label(self, locale: str) -> str:
         """The field's label in the locale."""
@@ -138,6 +145,17 @@ def parse_form(name: str, raw: dict[str, Any]) -> FormDef:
                     widget=widget,
                 )
             )
+        role = item.get("role")
+        if role is not None and (widget != "user_picker" or role not in ROLES):
+            raise ProcessProblem(
+                _l(
+                    "Form %(name)s: field '%(field)s' names role '%(role)s'; only a user_picker names a role "
+                    "of the catalogue.",
+                    name=name,
+                    field=fname,
+                    role=role,
+                )
+            )
         fields.append(
             FieldDef(
                 name=fname,
@@ -148,6 +166,7 @@ def parse_form(name: str, raw: dict[str, Any]) -> FormDef:
                 helps=item.get("help"),
                 options=list(item.get("options") or []),
                 auto=item.get("auto"),
+                role=role,
             )
         )
     return FormDef(

@@ -9,7 +9,7 @@ transaction.
 from __future__ import annotations
 
 import copy
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 from uuid import UUID
@@ -47,15 +47,23 @@ class Engine:
         clock: Clock = utc_now,
         script_limits: ScriptLimits = _DEFAULT_LIMITS,
         platform_functions: Collection[str] = (),
+        lookups: Mapping[str, Callable[..., Any]] | None = None,
     ) -> None:
         self.clock = clock
         self.script_limits = script_limits
         self.platform_functions = tuple(platform_functions)
+        #: Pure functions expressions may call (timers, conditions, DMN cells), e.g. SLA durations.
+        self.lookups = dict(lookups or {})
 
     # -- commands -------------------------------------------------------------------------------
 
     def start(
-        self, package: ProcessPackage, data: dict[str, Any], *, message: str | None = None
+        self,
+        package: ProcessPackage,
+        data: dict[str, Any],
+        *,
+        message: str | None = None,
+        complete_start_task: bool = True,
     ) -> CommandResult:
         """Start an instance with ``data``; complete the package's start task with it, if any.
 
@@ -63,6 +71,7 @@ class Engine:
         starts count as none: the platform schedules them) run; with ``message`` only the message start
         events of that name run, and the caller delivers the message next (no start task is completed).
         The start events not chosen are cancelled, so they never wait for anything.
+        ``complete_start_task=False`` leaves the start task open for its lane (a scheduled start).
         """
         script_engine = self._script_engine()
         spec, subprocess_specs = specs_for(package)
@@ -76,7 +85,7 @@ class Engine:
             for task in workflow.get_tasks(state=TaskState.READY):
                 task.data.update(copy.deepcopy(data))
             _run(workflow)
-            if package.start_task and message is None:
+            if package.start_task and message is None and complete_start_task:
                 task = next(
                     (
                         t
@@ -169,7 +178,9 @@ class Engine:
     # -- helpers --------------------------------------------------------------------------------
 
     def _script_engine(self) -> SafeScriptEngine:
-        return SafeScriptEngine(ScriptRunner(self.script_limits, self.platform_functions), self.clock)
+        return SafeScriptEngine(
+            ScriptRunner(self.script_limits, self.platform_functions), self.clock, self.lookups
+        )
 
     def _restore(
         self, package: ProcessPackage, snapshot: str

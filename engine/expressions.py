@@ -142,10 +142,10 @@ _OPERATORS[ast.Mult] = _safe_mult
 class _Evaluator(EvalWithCompoundTypes):
     """simpleeval with bounded values, no format specs beyond simple ones, and our functions."""
 
-    def __init__(self, names: Mapping[str, Any]) -> None:
+    def __init__(self, names: Mapping[str, Any], functions: Mapping[str, Any] | None = None) -> None:
         super().__init__(
             operators=dict(_OPERATORS),
-            functions=dict(SAFE_FUNCTIONS),
+            functions={**SAFE_FUNCTIONS, **(functions or {})},
             names={"True": True, "False": False, "None": None, **names},
             allowed_attrs=ALLOWED_ATTRS,
         )
@@ -173,8 +173,12 @@ def evaluate(
     *,
     element_id: str | None = None,
     file: str | None = None,
+    functions: Mapping[str, Any] | None = None,
 ) -> Any:
     """Evaluate ``expression`` with ``names`` (the task data) and return the value.
+
+    :param functions: platform lookups callable from expressions besides the built-in safe functions
+        (e.g. ``sla_duration(priority, category, "tier")``); they must be pure and return plain values.
 
     :raises ScriptError: the expression is invalid, uses something not allowed, names an unknown
         variable, or fails; the error names the element and the expression.
@@ -190,7 +194,7 @@ def evaluate(
             hint='Write a comparison such as `impact == "high"`; quote text values.',
         ) from exc
     try:
-        return _Evaluator(names).eval(expression, previously_parsed=tree.body)
+        return _Evaluator(names, functions).eval(expression, previously_parsed=tree.body)
     except NameNotDefined as exc:
         raise ScriptError(
             f"the expression `{shown}` uses the name '{exc.name}', which is not in the task data",
@@ -203,7 +207,7 @@ def evaluate(
             f"the expression `{shown}` calls '{exc.func_name}', which is not an allowed function",
             file=file,
             element_id=element_id,
-            hint=f"Allowed functions: {', '.join(sorted(SAFE_FUNCTIONS))}.",
+            hint=f"Allowed functions: {', '.join(sorted({*SAFE_FUNCTIONS, *(functions or {})}))}.",
         ) from exc
     except (FeatureNotAvailable, IterableTooLong, NumberTooHigh, InvalidExpression) as exc:
         raise ScriptError(

@@ -69,10 +69,17 @@ class SafeScriptEngine(PythonScriptEngine):
     :param clock: returns the current time (aware); timers read it.
     """
 
-    def __init__(self, runner: ScriptRunner, clock: Clock = utc_now) -> None:
+    def __init__(
+        self,
+        runner: ScriptRunner,
+        clock: Clock = utc_now,
+        lookups: dict[str, Callable[..., Any]] | None = None,
+    ) -> None:
         super().__init__(environment=SafeEnvironment())
         self.runner = runner
         self.clock = clock
+        #: Platform lookups expressions may call (pure functions of their arguments).
+        self.lookups = dict(lookups or {})
         self.calls: list[PlatformCall] = []
         #: While catching up on overdue timers, the time being replayed (see Engine.fire_due_timers).
         self.replay_time: datetime | None = None
@@ -87,7 +94,7 @@ class SafeScriptEngine(PythonScriptEngine):
     def evaluate(self, task: Any, expression: str, external_context: dict | None = None) -> Any:
         """Evaluate ``expression`` over the task data (and any external context) safely."""
         names = {**(external_context or {}), **task.data}
-        return expressions.evaluate(expression, names, element_id=_element(task))
+        return expressions.evaluate(expression, names, element_id=_element(task), functions=self.lookups)
 
     def evaluate_timer(self, task: Any, expression: str) -> str:
         """Evaluate a timer expression; unquoted ISO 8601 literals are taken as they are."""

@@ -129,3 +129,14 @@ def test_other_text_is_not_an_iso_literal(expression: str) -> None:
 def test_dmn_cells(cell: str, value: object, matches: bool) -> None:
     expression = dmn_cell_expression("v", cell)
     assert (expression is None or evaluate(expression, {"v": value})) is matches
+
+
+def test_platform_lookups_are_callable_from_expressions_and_named_in_errors() -> None:
+    from engine.expressions import evaluate
+
+    lookups = {"sla_duration": lambda priority, kind: {"P1": "PT1H"}.get(priority, "PT8H")}
+    assert evaluate('sla_duration(priority, "tier")', {"priority": "P1"}, functions=lookups) == "PT1H"
+    assert evaluate('sla_duration("P3", "tier")', {}, functions=lookups) == "PT8H"
+    with pytest.raises(ScriptError) as caught:
+        evaluate("sla_duration(priority)", {"priority": "P1"})
+    assert "sla_duration" in str(caught.value)

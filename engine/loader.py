@@ -219,6 +219,10 @@ def _load(
             for element in _xp(process, ".//*[@id]")
             if (props := properties_of(element))
         },
+        boundary_events={
+            event.get("id"): (event.get("attachedToRef"), event.get("cancelActivity", "true") != "false")
+            for event in _xp(process, ".//bpmn:boundaryEvent")
+        },
         element_names={
             element.get("id"): element.get("name") or element.get("id")
             for element in _xp(process, ".//*[@id]")

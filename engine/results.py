@@ -44,6 +44,8 @@ class ProcessPackage:
     element_properties: dict[str, dict[str, str]] = field(default_factory=dict)
     #: Element id -> element name, for every flow element (history and notices name steps by these).
     element_names: dict[str, str] = field(default_factory=dict)
+    #: Boundary event id -> (id of the activity it is attached to, whether it interrupts it).
+    boundary_events: dict[str, tuple[str, bool]] = field(default_factory=dict)
 
     @property
     def bpmn_file(self) -> str:

@@ -43,11 +43,15 @@ def _open(instance_id):
 def test_boundary_timers_fire_when_the_clock_passes_them(timer_app):
     runtime = get_runtime()
     start = runtime.now()
+    runtime.clock = lambda: start  # time stands still until the test moves it
     l1 = user("l1")
     instance = instances.start_process(l1, "timers", {"title": "disk full"}, locale="en", tz="UTC")
     assert _open(instance.id) == ["investigate"]
     waiting = db.session.scalars(select(Timer).where(Timer.instance_id == instance.id)).all()
     assert sorted(t.element_id for t in waiting) == ["reminder", "sla_breach"]
+    investigate = db.session.scalar(select(HumanTask).where(HumanTask.element_id == "investigate"))
+    assert investigate.due_at == next(t.due_at for t in waiting if t.element_id == "sla_breach")
+    assert investigate.due_at - start == timedelta(hours=1)  # the interrupting deadline is the task's due date
 
     assert timers.fire_due_timers() == 0  # nothing is due yet
     runtime.clock = lambda: start + timedelta(minutes=21)
@@ -70,6 +74,7 @@ def test_boundary_timers_fire_when_the_clock_passes_them(timer_app):
 def test_an_expired_lease_of_another_worker_is_taken_over(timer_app):
     runtime = get_runtime()
     start = runtime.now()
+    runtime.clock = lambda: start  # time stands still until the test moves it
     instance = instances.start_process(user("l1"), "timers", {"title": "disk full"}, locale="en", tz="UTC")
     runtime.clock = lambda: start + timedelta(hours=2)
     crashed = db.session.scalars(select(Timer).where(Timer.instance_id == instance.id)).all()

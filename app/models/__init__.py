@@ -5,6 +5,7 @@ from app.models.cmdb import CIHistory, CIRelation
 from app.models.knowledge import Article, ArticleAttachment, KnownError
 from app.models.messaging import MessageSubscription, Notification, OutboxMessage, RecordLink
 from app.models.records import ConfigurationItem, KeyCounter
+from app.models.schedules import Schedule, SlaTarget
 from app.models.users import Membership, Role, User
 from app.models.workflow import HumanTask, ProcessInstance, ProcessVersion, Timer
 
@@ -27,6 +28,8 @@ __all__ = [
     "ProcessInstance",
     "ProcessVersion",
     "Role",
+    "Schedule",
+    "SlaTarget",
     "Timer",
     "User",
 ]

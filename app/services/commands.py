@@ -49,6 +49,7 @@ def apply_result(
             instance.end_event = reached[-1]
     _sync_timers(instance, result)
     created = _sync_tasks(instance, result, data, now, package)
+    _due_dates(instance, result, package)
     messaging.sync_subscriptions(instance, result)
     messaging.queue(instance, result, now)
     _notices(instance, result, data, now, package)
@@ -87,6 +88,21 @@ def _sync_tasks(
         if personal and assignee_id is not None:
             _tell_assignee(instance, task, assignee_id, now)
     return created
+
+
+def _due_dates(instance: ProcessInstance, result: CommandResult, package: ProcessPackage) -> None:
+    """A task is due when the first interrupting timer attached to it fires (its SLA deadline)."""
+    deadlines: dict[str, datetime] = {}
+    for timer in result.timers:
+        attached, interrupting = package.boundary_events.get(timer.element_id, (None, False))
+        if attached and interrupting:
+            deadlines[attached] = min(deadlines.get(attached, timer.due_at), timer.due_at)
+    for task in instance.tasks:
+        if task.status == "open":
+            task.due_at = deadlines.get(task.element_id)
+    for task in db.session.new:
+        if isinstance(task, HumanTask) and task.instance is instance and task.status == "open":
+            task.due_at = deadlines.get(task.element_id)
 
 
 def _tell_assignee(instance: ProcessInstance, task: HumanTask, user_id: int, now: datetime) -> None:

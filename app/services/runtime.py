@@ -37,8 +37,13 @@ class Runtime:
         self.forms = FormCatalog(Path(forms_dir))
         #: The platform's clock; tests replace it to travel in time.
         self.clock: Callable[[], datetime] = utc_now
+        from app.services.sla import LOOKUPS
+
         self.engine = Engine(
-            clock=lambda: self.clock(), script_limits=script_limits, platform_functions=PLATFORM_FUNCTIONS
+            clock=lambda: self.clock(),
+            script_limits=script_limits,
+            platform_functions=PLATFORM_FUNCTIONS,
+            lookups=LOOKUPS,
         )
         self._packages: dict[tuple[str, str], ProcessPackage] = {}
         self._lock = threading.Lock()

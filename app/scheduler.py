@@ -21,6 +21,7 @@ def start_scheduler(app: Flask) -> BackgroundScheduler:
 
     def tick() -> None:
         from app.services.messaging import deliver_pending
+        from app.services.schedules import fire_due_schedules
         from app.services.timers import fire_due_timers
 
         with app.app_context():
@@ -28,6 +29,10 @@ def start_scheduler(app: Flask) -> BackgroundScheduler:
                 fire_due_timers()
             except Exception:  # a failing tick must not stop the scheduler; the timer stays due
                 log.exception("firing due timers failed")
+            try:
+                fire_due_schedules()
+            except Exception:
+                log.exception("starting scheduled processes failed")
             try:
                 deliver_pending()  # retries of messages that found no receiver yet
             except Exception:

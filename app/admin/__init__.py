@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("admin", __name__)
 
-from app.admin import messages, views  # noqa: E402,F401 - the views register themselves on bp
+from app.admin import messages, schedules, views  # noqa: E402,F401 - the views register themselves on bp

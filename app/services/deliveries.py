@@ -11,8 +11,8 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import MessageSubscription, OutboxMessage, ProcessInstance, ProcessVersion
 from app.services import audit, commands, notifications
-from app.services.keys import next_key
-from app.services.messaging import KEY_FIELDS, system_user
+from app.services.instances import start_as_platform
+from app.services.messaging import KEY_FIELDS
 from app.services.runtime import get_runtime
 from engine import EngineError, MessageNotAccepted
 
@@ -32,55 +32,23 @@ def route(row: OutboxMessage, now: datetime) -> tuple[str, ProcessInstance | Non
 
 
 def _start_instances(row: OutboxMessage, now: datetime) -> list[ProcessInstance]:
+    """A new instance of every current process that starts on this message."""
     runtime = get_runtime()
     started = []
     for version in db.session.scalars(select(ProcessVersion).where(ProcessVersion.is_current)):
-        package = runtime.package_for(version)
-        if row.name not in package.start_messages:
-            continue
-        key = next_key(version.process_id, now)
-        data = dict(
-            row.payload, sys_business_key=key, sys_started_by="system", sys_started_at=now.isoformat()
-        )
-        first = runtime.engine.start(package, data, message=row.name)
-        result = runtime.engine.deliver_message(package, first.snapshot, row.name, row.payload)
-        result = _merge_facts(first, result)
-        instance = ProcessInstance(
-            version=version,
-            process_id=version.process_id,
-            business_key=key,
-            title=str(row.payload.get("title", ""))[:300],
-            snapshot=result.snapshot,
-            started_by_id=system_user().id,
-            started_at=now,
-        )
-        db.session.add(instance)
-        db.session.flush()
-        commands.apply_result(instance, result, now, package)
-        commands.record(
-            "start_by_message",
-            "system",
-            instance,
-            {
-                "process_id": version.process_id,
-                "content_hash": version.content_hash,
-                "message": row.name,
-                "event_id": row.event_id,
-                "data": data,
-                "payload": row.payload,
-            },
-            result,
-            now,
-        )
-        started.append(instance)
+        if row.name in runtime.package_for(version).start_messages:
+            started.append(
+                start_as_platform(
+                    version,
+                    {},
+                    now,
+                    kind="start_by_message",
+                    message=row.name,
+                    message_payload=row.payload,
+                    payload={"event_id": row.event_id, "payload": row.payload},
+                )
+            )
     return started
-
-
-def _merge_facts(first, second):
-    """The start and the delivery are one command: keep the facts of both."""
-    from dataclasses import replace
-
-    return replace(second, facts=list(first.facts) + list(second.facts))
 
 
 def _matches(subscription: MessageSubscription, correlation: dict) -> bool:

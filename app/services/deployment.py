@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import ProcessVersion, User
-from app.services import effects
+from app.services import effects, schedules
 from app.services.commands import command
 from app.services.errors import Forbidden, NotFound, ProcessProblem
 from app.services.runtime import get_runtime
@@ -80,6 +80,7 @@ def deploy_directory(author: str | None = None) -> list[Deployed]:
             version.is_current = True
             version.deployed_at = now
         report.append(Deployed(process_id, package.content_hash, created))
+    schedules.sync_from_packages(packages, now)
     db.session.commit()
     return report
 

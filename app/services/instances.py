@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -355,3 +356,64 @@ def related_records(actor: User, instance: ProcessInstance) -> Related:
     codes = [code for code in instance.data.get("affected_cis") or [] if isinstance(code, str)]
     names = ci_names(codes)
     return Related(linked, [(code, names.get(code, code)) for code in codes])
+
+
+def start_as_platform(
+    version: ProcessVersion,
+    extra: dict[str, Any],
+    now: datetime,
+    *,
+    kind: str,
+    payload: dict[str, Any],
+    actor: str = "system",
+    message: str | None = None,
+    message_payload: dict[str, Any] | None = None,
+    complete_start_task: bool = True,
+) -> ProcessInstance:
+    """Start an instance that no form started: on a message or a schedule (inside the caller's transaction).
+
+    The platform user ``system`` is its starter; the audit event records everything needed to replay it.
+    """
+    from dataclasses import replace
+
+    runtime = get_runtime()
+    package = runtime.package_for(version)
+    key = next_key(version.process_id, now)
+    data = dict(
+        message_payload or {},
+        **extra,
+        sys_business_key=key,
+        sys_started_by=actor,
+        sys_started_at=now.isoformat(),
+    )
+    result = runtime.engine.start(package, data, message=message, complete_start_task=complete_start_task)
+    if message is not None:
+        delivered = runtime.engine.deliver_message(package, result.snapshot, message, message_payload or {})
+        result = replace(delivered, facts=list(result.facts) + list(delivered.facts))
+    instance = ProcessInstance(
+        version=version,
+        process_id=version.process_id,
+        business_key=key,
+        title=str(data.get("title", ""))[:300],
+        snapshot=result.snapshot,
+        started_by_id=messaging.system_user().id,
+        started_at=now,
+    )
+    db.session.add(instance)
+    db.session.flush()
+    commands.apply_result(instance, result, now, package)
+    commands.record(
+        kind,
+        actor,
+        instance,
+        {
+            "process_id": version.process_id,
+            "content_hash": version.content_hash,
+            "data": data,
+            "message": message,
+            **payload,
+        },
+        result,
+        now,
+    )
+    return instance

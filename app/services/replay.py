@@ -19,7 +19,15 @@ from app.services.errors import Forbidden
 from app.services.runtime import get_runtime
 from engine import CommandResult, Engine, EngineError
 
-REPLAYED_KINDS = {"start", "start_by_message", "complete_task", "fire_timer", "deliver_message", "cancel"}
+REPLAYED_KINDS = {
+    "start",
+    "start_by_message",
+    "scheduled_start",
+    "complete_task",
+    "fire_timer",
+    "deliver_message",
+    "cancel",
+}
 
 
 @dataclass(frozen=True)

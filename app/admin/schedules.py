@@ -1,4 +1,4 @@
-"""Admin: scheduled processes (their next occurrences), waiting timers, and starting a scheduled process now."""
+"""Admin: scheduled processes (next occurrences), waiting timers, and starting a scheduled process now."""
 
 from __future__ import annotations
 

@@ -95,7 +95,10 @@ class Timer(db.Model):
     """A waiting timer event of an instance; the database, not the scheduler, is the source of truth."""
 
     __tablename__ = "timer"
-    __table_args__ = (UniqueConstraint("instance_id", "engine_task_id"),)
+    __table_args__ = (
+        UniqueConstraint("instance_id", "engine_task_id"),
+        Index("ix_timer_waiting", "fired_at", "due_at"),  # "the next unfired timers" without scanning history
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     instance_id: Mapped[int] = mapped_column(
@@ -103,7 +106,7 @@ class Timer(db.Model):
     )
     engine_task_id: Mapped[str] = mapped_column(String(64))
     element_id: Mapped[str] = mapped_column(String(64))
-    due_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     lease_owner: Mapped[str | None] = mapped_column(String(64))
     lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     fired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -221,6 +221,10 @@ def _commit_or_conflict() -> None:
             _l("Someone else changed this process at the same time; reload and try again.")
         ) from exc
     messaging.deliver_pending()
+    if get_runtime().wake is not None:  # only a process running the scheduler needs the next due time
+        from app.services.timers import next_due_at
+
+        get_runtime().announce(next_due_at())
 
 
 def get_instance(

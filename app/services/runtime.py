@@ -37,6 +37,8 @@ class Runtime:
         self.forms = FormCatalog(Path(forms_dir))
         #: The platform's clock; tests replace it to travel in time.
         self.clock: Callable[[], datetime] = utc_now
+        #: Set by the scheduler of this process: ``wake(when)`` runs the due work at ``when``.
+        self.wake: Callable[[datetime | None], None] | None = None
         from app.services.sla import LOOKUPS
 
         self.engine = Engine(
@@ -64,6 +66,11 @@ class Runtime:
             config.get("AUDIT_CHECKPOINT_PATH") or Path(config["INSTANCE_PATH"]) / "audit-checkpoint.json"
         )
         return cls(config["PROCESSES_DIR"], config["FORMS_DIR"], limits, (path, secret.encode()))
+
+    def announce(self, when: datetime | None) -> None:
+        """Tell this process's scheduler (if it runs one) when the next timer is due."""
+        if self.wake is not None and when is not None:
+            self.wake(when)
 
     def now(self) -> datetime:
         """The current time by the platform's clock (aware, UTC)."""

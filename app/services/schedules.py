@@ -200,6 +200,16 @@ def start_now(actor: User, process_id: str):
     return instance
 
 
+def next_schedule_at() -> datetime | None:
+    """When the earliest enabled schedule is due next."""
+    return db.session.scalar(
+        select(Schedule.next_at)
+        .where(Schedule.enabled, Schedule.next_at.is_not(None))
+        .order_by(Schedule.next_at)
+        .limit(1)
+    )
+
+
 @dataclass(frozen=True)
 class Upcoming:
     """What the platform will do next: scheduled starts and waiting timers."""

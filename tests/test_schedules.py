@@ -130,3 +130,13 @@ def test_cycles_parse_and_refuse_bad_input():
     for bad in ("PT1H", "R/2027-01-01T00:00:00/P1Y", "R/2027-01-01T00:00:00+08:00/PT0S"):
         with pytest.raises(ValueError):
             schedules.parse_cycle(bad, now)
+
+
+def test_one_scheduler_tick_runs_due_starts_and_says_when_to_wake_next(sched_app):
+    from app.scheduler import run_due_work
+
+    get_runtime().clock = lambda: at(2027, 1, 1, 0, 0, 1)
+    db.session.commit()
+    next_due = run_due_work(sched_app)
+    assert len(_started()) == 1
+    assert next_due == at(2028, 1, 1)

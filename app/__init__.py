@@ -43,6 +43,8 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     if type(dbapi_connection).__module__.startswith("sqlite3"):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
+        # In WAL mode NORMAL never corrupts the database; only a power cut can lose the last commits.
+        cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=10000")
         cursor.close()
@@ -106,6 +108,9 @@ def _register_blueprints(app: Flask) -> None:
     from app.api import bp as api_bp
     from app.audit import bp as audit_bp
     from app.auth import bp as auth_bp
+    from app.cmdb import bp as cmdb_bp
+    from app.kb import bp as kb_bp
+    from app.kedb import bp as kedb_bp
     from app.notices import bp as notices_bp
     from app.processes import bp as processes_bp
     from app.tasks import bp as tasks_bp
@@ -117,6 +122,9 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(processes_bp, url_prefix="/processes")
     app.register_blueprint(audit_bp, url_prefix="/audit")
     app.register_blueprint(api_bp, url_prefix="/api/v1")
+    app.register_blueprint(cmdb_bp, url_prefix="/cmdb")
+    app.register_blueprint(kedb_bp, url_prefix="/kedb")
+    app.register_blueprint(kb_bp, url_prefix="/kb")
 
 
 def _register_errors(app: Flask) -> None:

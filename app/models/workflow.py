@@ -21,7 +21,7 @@ class ProcessVersion(db.Model):
     process_id: Mapped[str] = mapped_column(String(64), index=True)
     content_hash: Mapped[str] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(200))
-    files: Mapped[dict] = mapped_column(JSONType)  # file name -> XML text
+    files: Mapped[dict] = mapped_column(JSONType, deferred=True)  # file name -> XML text, loaded when read
     author: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
     deployed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -47,12 +47,13 @@ def apply_result(
         reached = [fact.element_id for fact in result.facts if fact.kind == "event_reached"]
         if reached:
             instance.end_event = reached[-1]
-    _sync_timers(instance, result)
-    created = _sync_tasks(instance, result, data, now, package)
-    _due_dates(instance, result, package)
-    messaging.sync_subscriptions(instance, result)
-    messaging.queue(instance, result, now)
-    _notices(instance, result, data, now, package)
+    with db.session.no_autoflush:  # one flush at commit instead of one before every query
+        _sync_timers(instance, result)
+        created = _sync_tasks(instance, result, data, now, package)
+        _due_dates(instance, result, package)
+        messaging.sync_subscriptions(instance, result)
+        messaging.queue(instance, result, now)
+        _notices(instance, result, data, now, package)
     return created
 
 

@@ -11,8 +11,10 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import ConfigurationItem, HumanTask, User
+from app.roles import role_name
+from app.services import kedb, knowledge
 from app.services.errors import InvalidInput
-from app.services.formdefs import FieldDef, FormDef
+from app.services.formdefs import PICKERS, FieldDef, FormDef
 from app.services.runtime import get_runtime
 
 _TRUE = {"1", "true", "on", "yes"}
@@ -34,6 +36,9 @@ MESSAGES = {
     "number": ("请输入数字。", "Enter a number."),
     "unknown_ci": ("配置项不存在：{value}", "No such configuration item: {value}"),
     "unknown_user": ("用户不存在：{value}", "No such user: {value}"),
+    "lacks_role": ("{value} 不是{role}成员。", "{value} does not hold the role {role}."),
+    "unknown_known_error": ("已知错误不存在：{value}", "No such known error: {value}"),
+    "unknown_article": ("知识不存在：{value}", "No such knowledge article: {value}"),
     "unknown_field": ("此表单没有该字段。", "This form has no such field."),
     "invalid": ("输入无效。", "This value is not valid."),
 }
@@ -193,22 +198,39 @@ def _zone(tz: str):
 def _check_references(
     form: FormDef, clean: dict[str, Any], locale: str, errors: dict[str, list[str]]
 ) -> None:
-    """CI and user pickers must name things that exist."""
+    """Pickers must name things that exist: CIs, users (holding the field's role, if it names one), known
+    errors and knowledge articles."""
     for fdef in form.fields:
         value = clean.get(fdef.name)
-        if not value or fdef.name in errors:
+        if not value or fdef.name in errors or fdef.widget not in PICKERS:
             continue
+        given = [v for v in (value if isinstance(value, list) else [value]) if isinstance(v, str)]
         if fdef.widget == "ci_picker":
-            codes = [v for v in (value if isinstance(value, list) else [value]) if isinstance(v, str)]
             found = set(
-                db.session.scalars(select(ConfigurationItem.code).where(ConfigurationItem.code.in_(codes)))
+                db.session.scalars(select(ConfigurationItem.code).where(ConfigurationItem.code.in_(given)))
             )
-            for code in codes:
-                if code not in found:
-                    errors.setdefault(fdef.name, []).append(message("unknown_ci", locale, value=code))
-        elif (
-            fdef.widget == "user_picker"
-            and isinstance(value, str)
-            and db.session.scalar(select(User.id).where(User.username == value)) is None
-        ):
-            errors.setdefault(fdef.name, []).append(message("unknown_user", locale, value=value))
+            missing_key = "unknown_ci"
+        elif fdef.widget == "known_error_picker":
+            found, missing_key = kedb.existing_keys(given), "unknown_known_error"
+        elif fdef.widget == "article_picker":
+            found, missing_key = knowledge.existing_keys(given), "unknown_article"
+        else:
+            _check_users(fdef, given, locale, errors)
+            continue
+        for item in given:
+            if item not in found:
+                errors.setdefault(fdef.name, []).append(message(missing_key, locale, value=item))
+
+
+def _check_users(fdef: FieldDef, usernames: list[str], locale: str, errors: dict[str, list[str]]) -> None:
+    """Every username must be an active user, and hold the field's role when it names one."""
+    query = select(User).where(User.username.in_(usernames), User.active.is_(True))
+    users = {user.username: user for user in db.session.scalars(query)}
+    for username in usernames:
+        user = users.get(username)
+        if user is None:
+            errors.setdefault(fdef.name, []).append(message("unknown_user", locale, value=username))
+        elif fdef.role and not user.has_role(fdef.role):
+            errors.setdefault(fdef.name, []).append(
+                message("lacks_role", locale, value=username, role=role_name(fdef.role, locale))
+            )

@@ -163,6 +163,7 @@ def complete_task(
     task.completed_by_id = actor.id
     task.assignee_id = task.assignee_id or actor.id
     task.result = commands.json_safe(clean)
+    db.session.flush()  # notices to "whoever completed this step" must see the completion
     commands.apply_result(instance, result, now, package)
     effects.run(actor, instance, task, clean, now, package.element_properties.get(task.element_id, {}))
     commands.record(
@@ -220,7 +221,7 @@ def _commit_or_conflict() -> None:
         raise Conflict(
             _l("Someone else changed this process at the same time; reload and try again.")
         ) from exc
-    messaging.deliver_pending()
+    messaging.deliver_after_commit()
     if get_runtime().wake is not None:  # only a process running the scheduler needs the next due time
         from app.services.timers import next_due_at
 

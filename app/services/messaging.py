@@ -61,7 +61,16 @@ def queue(instance: ProcessInstance, result: CommandResult, now: datetime) -> li
         )
         db.session.add(row)
         rows.append(row)
+    if rows:
+        db.session.info["outbox_pending"] = True  # deliver_after_commit() has work to do
     return rows
+
+
+def deliver_after_commit() -> int:
+    """Deliver what the command that just committed threw (nothing to do for most commands)."""
+    if not db.session.info.pop("outbox_pending", False):
+        return 0
+    return deliver_pending()
 
 
 def _plain(value):

@@ -126,7 +126,7 @@ def fire_due_schedules() -> int:
             started += 1
         _release(schedule_id, owner)
     if started:
-        messaging.deliver_pending()
+        messaging.deliver_after_commit()
     return started
 
 
@@ -196,7 +196,7 @@ def start_now(actor: User, process_id: str):
         raise NotFound(_l("This process is not started on a schedule."))
     instance = _start(version, now, now, manual=True, actor=actor.username)
     db.session.commit()
-    messaging.deliver_pending()
+    messaging.deliver_after_commit()
     return instance
 
 

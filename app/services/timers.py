@@ -99,5 +99,5 @@ def _fire_one(timer_id: int, owner: str, verify_ownership: bool = True) -> int:
         now,
     )
     db.session.commit()
-    messaging.deliver_pending()
+    messaging.deliver_after_commit()
     return 1

@@ -44,6 +44,7 @@ def start_scheduler(app: Flask) -> BackgroundScheduler:
     """Start the background scheduler of this process (see the module docstring)."""
     scheduler = BackgroundScheduler(timezone="UTC")
     lock = threading.Lock()
+    running = threading.Lock()  # the poll and a wake-up never run the due work at the same time
 
     def wake_at(when: datetime | None) -> None:
         """Run the due work at ``when`` (if sooner than the wake-up already planned)."""
@@ -58,7 +59,13 @@ def start_scheduler(app: Flask) -> BackgroundScheduler:
             )
 
     def tick() -> None:
-        wake_at(run_due_work(app))
+        if not running.acquire(blocking=False):
+            return  # the tick in progress plans the next wake-up when it ends
+        try:
+            next_due = run_due_work(app)
+        finally:
+            running.release()
+        wake_at(next_due)
 
     def checkpoint() -> None:
         from app.services.audit import write_checkpoint

@@ -7,6 +7,7 @@ import socket
 from datetime import timedelta
 
 from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
 
 from app.extensions import db
 from app.models import Timer
@@ -62,7 +63,10 @@ def fire_due_timers(limit: int = 100, *, lease: timedelta = LEASE, verify_owners
     owner = worker_id()
     fired = 0
     for timer_id in _claim(limit, owner, lease):
-        fired += _fire_one(timer_id, owner, verify_ownership)
+        try:
+            fired += _fire_one(timer_id, owner, verify_ownership)
+        except StaleDataError:  # SQLite: another thread changed the instance first; the timer is re-checked
+            continue
     return fired
 
 

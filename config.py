@@ -57,8 +57,8 @@ class Config:
     AUDIT_HMAC_KEY = os.environ.get("AUDIT_HMAC_KEY")
     #: File holding the signed audit checkpoint; default instance/audit-checkpoint.json.
     AUDIT_CHECKPOINT_PATH = os.environ.get("AUDIT_CHECKPOINT_PATH")
-    #: Largest request body accepted (bytes).
-    MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", str(4 * 1024 * 1024)))
+    #: Largest request body accepted (bytes); room for a few knowledge attachments of at most 5 MiB each.
+    MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", str(16 * 1024 * 1024)))
     WTF_CSRF_TIME_LIMIT = None  # tokens live as long as the session
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

@@ -94,7 +94,11 @@ def seed_demo_command() -> None:
     from app.demo import seed_demo
     from app.services.deployment import deploy_directory
 
+    from app.services import sla
+
     created = seed_demo()
+    sla.ensure_defaults()
+    db.session.commit()
     deploy_directory(author="seed-demo")
     click.echo(f"Demo users created: {', '.join(created) if created else 'none (already there)'}")
 

@@ -1,13 +1,14 @@
-"""Demo users (one per role of spec/processes.md) and demo configuration items for `flask seed-demo`."""
+"""`flask seed-demo`: one demo user per role of spec/processes.md, and the registries' demo data."""
 
 from __future__ import annotations
 
 from sqlalchemy import select
 
+from app.demo_registries import seed_registries
 from app.extensions import db
 from app.models import User
 from app.roles import ROLES
-from app.services import records, users
+from app.services import users
 
 DEMO_PASSWORD = "demo"  # noqa: S105 - published demo credential, documented in the README
 
@@ -28,15 +29,6 @@ DEMO_USERS: dict[str, tuple[str, set[str], set[str]]] = {
     "admin": ("管理员", {"admin"}, set()),
 }
 
-DEMO_CIS = [
-    ("SRV-APP-01", "环境监测应用服务器 01", "server"),
-    ("SRV-DB-01", "环境数据库服务器 01", "server"),
-    ("NET-CORE-01", "核心交换机 01", "network"),
-    ("APP-EMS", "环境监测信息系统", "application"),
-    ("APP-PORTAL", "政务门户网站", "application"),
-    ("DB-ORA-EMS", "EMS Oracle 数据库", "database"),
-]
-
 
 def _all_demo_users() -> dict[str, tuple[str, set[str], set[str]]]:
     """The cast above plus one user per remaining role, named after the role."""
@@ -51,8 +43,7 @@ def _all_demo_users() -> dict[str, tuple[str, set[str], set[str]]]:
 def seed_demo() -> list[str]:
     """Create the roles, demo users and CIs that do not exist yet; returns the usernames created."""
     users.ensure_roles()
-    for code, name, ci_class in DEMO_CIS:
-        records.ensure_ci(code, name, ci_class, owner="desk")
+    seed_registries()
     db.session.commit()
     created = []
     for username, (display, roles, managed) in _all_demo_users().items():

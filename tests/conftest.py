@@ -61,9 +61,13 @@ def prepare_database(app: Flask) -> None:
     from app.demo import seed_demo
     from app.services.deployment import deploy_directory
 
+    from app.services import sla
+
     with app.app_context():
         db.create_all()
         seed_demo()
+        sla.ensure_defaults()
+        db.session.commit()
         deploy_directory(author="tests")
         db.engine.dispose()
 

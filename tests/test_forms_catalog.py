@@ -29,7 +29,9 @@ SYS_KEYS = {"sys_business_key", "sys_started_by", "sys_started_at"}
 WIDGET_TYPES = {
     "text": {"string"},
     "textarea": {"string"},
-    "user_picker": {"string"},
+    "user_picker": {"string", "array"},  # one username, or several (a CAB's voters)
+    "known_error_picker": {"string", "array"},
+    "article_picker": {"string", "array"},
     "datetime": {"string"},
     "date": {"string"},
     "select": {"string", "integer", "number", "boolean"},

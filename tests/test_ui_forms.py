@@ -106,7 +106,8 @@ def test_every_widget_renders_with_labels_required_marks_and_help(app):
     assert 'type="datetime-local" id="f-happened"' in html
     assert 'type="date" id="f-day"' in html
     assert '<select id="f-cis" name="cis" multiple' in html and 'data-picker-filter="f-cis"' in html
-    assert 'list="f-owner-users"' in html and '<option value="desk">李四</option>' in html
+    assert '<select id="f-owner" name="owner"' in html and '<option value="desk">李四</option>' in html
+    assert 'data-picker-filter="f-owner"' in html and 'data-picker-source="/api/v1/users"' in html
     # Auto fields are shown, never submitted.
     assert "李四 (desk)" in html and 'name="recorded_by"' not in html
     assert html.count('class="req"') == 3

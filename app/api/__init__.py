@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__)
 
-from app.api import notices, views  # noqa: E402,F401 - routes register on import
+from app.api import notices, registry_views, views  # noqa: E402,F401 - routes register on import

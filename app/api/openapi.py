@@ -7,7 +7,7 @@ from functools import cache
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
-from app.api import schemas
+from app.api import registry_schemas, schemas
 
 PATHS = {
     "/processes": {"get": ("List processes the caller may start", None, "ProcessOut")},
@@ -24,7 +24,43 @@ PATHS = {
     "/tasks/{task_id}/release": {"post": ("Release a task", None, "TaskOut")},
     "/tasks/{task_id}/reassign": {"post": ("Reassign a task (managers)", "ReassignInput", "TaskOut")},
     "/tasks/{task_id}/complete": {"post": ("Complete a task", "CompleteInput", "InstanceOut")},
-    "/cis": {"get": ("Configuration items", None, "CIOut")},
+    "/cis": {
+        "get": ("Configuration items (q, class, status, page)", None, "CIFullOut"),
+        "post": ("Register a CI (configuration roles)", "CICreateInput", "CIFullOut"),
+    },
+    "/cis/{code}": {
+        "get": ("A CI with relations both ways, history and known errors", None, "CIDetailOut"),
+        "patch": ("Change a CI (reason or change_key required)", "CIWriteInput", "CIFullOut"),
+    },
+    "/cis/{code}/relations": {"post": ("Relate a CI to another", "RelationInput", "RelationOut")},
+    "/cis/{code}/relations/{relation_id}": {"delete": ("Remove a relation", "ReasonInput", "CIDetailOut")},
+    "/known-errors": {
+        "get": ("Known errors (q, status, ci, page)", None, "KnownErrorOut"),
+        "post": ("Record a known error (problem roles)", "KnownErrorInput", "KnownErrorOut"),
+    },
+    "/known-errors/{key}": {
+        "get": ("One known error", None, "KnownErrorOut"),
+        "patch": ("Change a known error (problem roles)", "KnownErrorInput", "KnownErrorOut"),
+    },
+    "/articles": {
+        "get": ("Search articles (q: title, body, files; category, state)", None, "ArticleSummaryOut"),
+        "post": ("Submit an article (starts temporary)", "ArticleCreateInput", "ArticleOut"),
+    },
+    "/articles/{key}": {
+        "get": ("One article (counts a view of a formal article)", None, "ArticleOut"),
+        "patch": ("Change an article (author while temporary)", "ArticleInput", "ArticleOut"),
+    },
+    "/articles/{key}/publish": {"post": ("Publish (knowledge managers)", "ReviewInput", "ArticleOut")},
+    "/articles/{key}/reject": {"post": ("Send back with a comment", "ReviewInput", "ArticleOut")},
+    "/articles/{key}/retire": {"post": ("Retire (knowledge managers)", None, "ArticleOut")},
+    "/articles/{key}/attachments": {
+        "post": ("Attach .txt/.docx/.xlsx (multipart field `attachments`)", None, "AttachmentOut")
+    },
+    "/articles/{key}/attachments/{attachment_id}": {
+        "get": ("Download a document", None, None),
+        "delete": ("Remove a document (whoever may edit the article)", None, "ArticleOut"),
+    },
+    "/users": {"get": ("People for the user picker (role, q)", None, "UserOptionOut")},
     "/notifications": {"get": ("The caller's notices and unread count", None, None)},
     "/notifications/read": {"post": ("Mark notices read", None, None)},
 }
@@ -55,10 +91,11 @@ def openapi_document() -> dict:
         servers=[{"url": "/api/v1"}],
     )
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
-    for name in {
-        schema for ops in PATHS.values() for (_, i, o) in ops.values() for schema in (i, o) if schema
-    }:
-        spec.components.schema(name, schema=getattr(schemas, name))
+    names = {schema for ops in PATHS.values() for (_, i, o) in ops.values() for schema in (i, o) if schema}
+    for name in sorted(names):
+        if name not in spec.components.schemas:  # a schema nested in another one is registered with it
+            schema = getattr(schemas, name, None) or getattr(registry_schemas, name)
+            spec.components.schema(name, schema=schema)
     for path, ops in PATHS.items():
         operations = {}
         for method, (summary, body, out) in ops.items():

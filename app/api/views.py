@@ -11,7 +11,6 @@ from marshmallow import Schema, ValidationError
 from app.api import bp
 from app.api.openapi import openapi_document
 from app.api.schemas import (
-    CIOut,
     CompleteInput,
     HistoryOut,
     InboxQuery,
@@ -22,7 +21,7 @@ from app.api.schemas import (
     StartInput,
     TaskOut,
 )
-from app.services import instances, records, tasks
+from app.services import instances, tasks
 from app.services.errors import InvalidInput
 
 
@@ -163,8 +162,12 @@ def complete_task(task_id: int):
 @bp.get("/cis")
 @login_required
 def list_cis():
-    """Configuration items, for pickers (``?q=`` filters by code or name)."""
-    return jsonify(items=CIOut(many=True).dump(records.list_cis(request.args.get("q") or None)))
+    """Configuration items by code, paged (``?q=`` words, ``class``, ``status``); the CI picker uses it."""
+    from app.api.registry_schemas import CIFullOut, CIQuery
+    from app.services import cmdb
+
+    query = _load(CIQuery(), request.args.to_dict())
+    return _page(cmdb.search_cis(current_user, per_page=100, **query), CIFullOut(many=True))
 
 
 @bp.get("/csrf-token")

@@ -14,6 +14,7 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from app.roles import ROLES
+from app.services import catalogues
 
 #: Date-time pattern of every list and page (ISO-like, unambiguous in both languages).
 DATETIME_PATTERN = "yyyy-MM-dd HH:mm"
@@ -129,7 +130,12 @@ def nav_items() -> list[dict]:
         ("i", gettext("Inbox"), "tasks.inbox", endpoint in {"tasks.inbox", "tasks.task"}),
         ("r", gettext("My requests"), "tasks.requests", endpoint in {"tasks.requests", "tasks.instance"}),
         ("s", gettext("Raise"), "tasks.start_list", endpoint in {"tasks.start_list", "tasks.start"}),
+        ("c", gettext("CMDB"), "cmdb.index", blueprint == "cmdb"),
+        ("e", gettext("Known errors"), "kedb.index", blueprint == "kedb"),
+        ("b", gettext("Knowledge"), "kb.index", blueprint == "kb"),
     ]
+    if current_user.role_codes & {"slm_manager", "slm_operator", "service_desk", "incident_manager", "admin"}:
+        items.append(("l", gettext("SLA"), "sla.index", blueprint == "sla"))
     if current_user.has_role("process_owner"):
         items.append(("p", gettext("Processes"), "processes.index", blueprint == "processes"))
     if current_user.has_role("auditor"):
@@ -137,6 +143,16 @@ def nav_items() -> list[dict]:
     if current_user.has_role("admin"):
         items.append(("m", gettext("Administration"), "admin.users", blueprint == "admin"))
     return [{"key": key, "label": label, "url": url_for(ep), "current": cur} for key, label, ep, cur in items]
+
+
+def catalogue_label(catalogue: str, code: str | None) -> str:
+    """A code of a registry catalogue (CI class, status, category...) in the request's language."""
+    return catalogues.label(catalogue, code, ui_locale())
+
+
+def catalogue_choices(catalogue: str) -> list[tuple[str, str]]:
+    """``(code, label)`` of a registry catalogue in the request's language, for selects."""
+    return catalogues.choices(catalogue, ui_locale())
 
 
 def status_badge(status: str | None) -> Markup:
@@ -156,7 +172,17 @@ def status_badge(status: str | None) -> Markup:
 
 def register(bp: Blueprint) -> None:
     """Make the helpers available to every template of the application."""
-    for function in (ui_locale, ui_timezone, role_label, nav_items, display_value, status_badge, is_overdue):
+    for function in (
+        ui_locale,
+        ui_timezone,
+        role_label,
+        nav_items,
+        display_value,
+        status_badge,
+        is_overdue,
+        catalogue_label,
+        catalogue_choices,
+    ):
         bp.add_app_template_global(function)
     bp.add_app_template_filter(format_moment, "dt")
     bp.add_app_template_filter(format_day, "day")

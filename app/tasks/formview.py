@@ -13,7 +13,7 @@ from flask_login import current_user
 
 from app.auth.templating import display_value, form_text, local_input_value, ui_locale, ui_timezone
 from app.services import forms as form_service
-from app.services import records
+from app.services import pickers, records
 from app.services.errors import NotFound
 from app.services.formdefs import FieldDef, FormDef
 
@@ -78,13 +78,22 @@ def auto_texts(business_key: str | None = None) -> dict[str, str]:
 
 
 def picker_choices(form: FormDef | None) -> dict[str, list[tuple[str, str]]]:
-    """Options for the pickers the form uses: configuration items, and usernames for user pickers."""
+    """Options for the pickers the form uses: ``ci``, ``users`` (``users:<role>`` for a field naming a role),
+    ``known_errors`` and ``articles``; the picker's filter box asks the API for more."""
     choices: dict[str, list[tuple[str, str]]] = {}
     if form is None:
         return choices
-    widgets = {field.widget for field in form.fields}
-    if "ci_picker" in widgets:
-        choices["ci"] = [(ci.code, f"{ci.code} · {ci.name}") for ci in records.list_cis()]
+    for field in form.fields:
+        if field.widget == "ci_picker" and "ci" not in choices:
+            choices["ci"] = [(ci.code, f"{ci.code} · {ci.name}") for ci in records.list_cis()]
+        elif field.widget == "user_picker":
+            key = f"users:{field.role}" if field.role else "users"
+            if key not in choices:
+                choices[key] = [(o.value, o.label) for o in pickers.user_options(role=field.role)]
+        elif field.widget == "known_error_picker" and "known_errors" not in choices:
+            choices["known_errors"] = [(o.value, o.label) for o in pickers.known_error_options()]
+        elif field.widget == "article_picker" and "articles" not in choices:
+            choices["articles"] = [(o.value, o.label) for o in pickers.article_options(current_user)]
     return choices
 
 

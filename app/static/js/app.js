@@ -1,6 +1,7 @@
 /* Keyboard shortcuts and small progressive enhancements. Every page works without this file.
  *
  *   g i / g r / g s / g p / g a / g m   go to inbox / my requests / start / processes / audit / admin
+ *   g c / g e / g b   go to the CMDB / known errors / knowledge base
  *   /       focus the filter box of the page
  *   j / k   move down / up in a list marked data-nav-list
  *   Enter   open the selected row
@@ -128,16 +129,45 @@
 
   /* ---- behaviours wired by data attributes --------------------------------------------------- */
   document.addEventListener("DOMContentLoaded", function () {
-    // Filter box above a <select multiple>: hides options that do not match (selected ones stay visible).
+    // Filter box above a picker's <select>: hides options that do not match (selected ones stay visible).
+    // With data-picker-source it also asks that JSON endpoint (?q=) and adds the records it did not show.
     document.querySelectorAll("input[data-picker-filter]").forEach(function (input) {
       const select = document.getElementById(input.dataset.pickerFilter);
       if (!select) return;
       input.hidden = false;
-      input.addEventListener("input", function () {
+      let pending = null;
+      function applyFilter() {
         const needle = input.value.trim().toLowerCase();
         Array.from(select.options).forEach(function (option) {
-          option.hidden = needle !== "" && !option.selected && option.text.toLowerCase().indexOf(needle) < 0;
+          option.hidden = needle !== "" && option.value !== "" && !option.selected &&
+            option.text.toLowerCase().indexOf(needle) < 0;
         });
+      }
+      function addFromSource() {
+        const source = input.dataset.pickerSource;
+        const needle = input.value.trim();
+        if (!source || needle === "") return;
+        const url = source + (source.indexOf("?") < 0 ? "?" : "&") + "q=" + encodeURIComponent(needle);
+        fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+          .then(function (response) { return response.ok ? response.json() : { items: [] }; })
+          .then(function (body) {
+            const present = new Set(Array.from(select.options).map(function (option) { return option.value; }));
+            (body.items || []).forEach(function (item) {
+              const value = item.code || item.key || item.username;
+              if (!value || present.has(value)) return;
+              const text = item.code ? item.code + " · " + item.name
+                : item.key ? item.key + " · " + item.title
+                : item.display_name + " (" + item.username + ")";
+              select.add(new Option(text, value));
+            });
+            applyFilter();
+          })
+          .catch(function () { /* the options already shown still work */ });
+      }
+      input.addEventListener("input", function () {
+        applyFilter();
+        clearTimeout(pending);
+        pending = setTimeout(addFromSource, 250);
       });
       input.addEventListener("keydown", function (event) {
         if (event.key === "Enter") {  // Enter in the filter must not submit the whole form

@@ -1,0 +1,73 @@
+"""Service level targets: the SLM manager edits them, timers read them, everyone else only reads."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import AuditEvent
+from app.services import sla
+
+
+def test_defaults_apply_and_the_slm_manager_changes_a_target(app, as_user):
+    manager, desk = as_user("slm_manager"), as_user("desk")
+    with app.app_context():
+        assert sla.sla_duration("P1", "network", "tier") == "PT60M"
+    page = desk.get("/sla/").get_data(as_text=True)
+    assert "P1" in page and "/sla/edit" not in page  # desk reads, cannot edit
+    assert (
+        desk.post(
+            "/sla/edit",
+            data={
+                "service": "network",
+                "priority": "P1",
+                "response_minutes": "5",
+                "tier_minutes": "30",
+                "resolution_minutes": "120",
+                "warning_percent": "75",
+            },
+        ).status_code
+        == 403
+    )
+    saved = manager.post(
+        "/sla/edit",
+        data={
+            "service": "network",
+            "priority": "P1",
+            "response_minutes": "5",
+            "tier_minutes": "30",
+            "resolution_minutes": "120",
+            "warning_percent": "75",
+        },
+    )
+    assert saved.status_code == 302
+    with app.app_context():
+        assert sla.sla_duration("P1", "network", "tier") == "PT30M"
+        assert sla.sla_warning("P1", "network", "tier") == "PT22M"
+        assert sla.sla_duration("P1", "application", "tier") == "PT60M"  # other services keep the default
+        assert (
+            sla.sla_due("2027-01-01T00:00:00+08:00", "P1", "network", "resolution")
+            == "2027-01-01T02:00:00+08:00"
+        )
+        event = db.session.scalar(select(AuditEvent).where(AuditEvent.kind == "sla_target"))
+        assert event.actor == "slm_manager" and event.payload["after"]["tier_minutes"] == 30
+
+
+def test_bad_targets_are_refused_per_field_and_kept(as_user):
+    manager = as_user("slm_manager")
+    response = manager.post(
+        "/sla/edit",
+        data={
+            "service": "*",
+            "priority": "P2",
+            "response_minutes": "600",
+            "tier_minutes": "ten",
+            "resolution_minutes": "480",
+            "warning_percent": "100",
+        },
+        headers={"Accept-Language": "en"},
+    )
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "Enter a whole number." in page and "Enter a number from 1 to 99." in page
+    assert 'value="ten"' in page and 'value="600"' in page

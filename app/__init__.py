@@ -112,8 +112,8 @@ def _register_blueprints(app: Flask) -> None:
     from app.kb import bp as kb_bp
     from app.kedb import bp as kedb_bp
     from app.notices import bp as notices_bp
-    from app.sla import bp as sla_bp
     from app.processes import bp as processes_bp
+    from app.sla import bp as sla_bp
     from app.tasks import bp as tasks_bp
 
     app.register_blueprint(auth_bp)

@@ -92,9 +92,8 @@ def users_token(username: str) -> None:
 def seed_demo_command() -> None:
     """Create roles, one demo user per role (password 'demo') and demo CIs; deploy the processes."""
     from app.demo import seed_demo
-    from app.services.deployment import deploy_directory
-
     from app.services import sla
+    from app.services.deployment import deploy_directory
 
     created = seed_demo()
     sla.ensure_defaults()

@@ -92,12 +92,9 @@ def users_token(username: str) -> None:
 def seed_demo_command() -> None:
     """Create roles, one demo user per role (password 'demo') and demo CIs; deploy the processes."""
     from app.demo import seed_demo
-    from app.services import sla
     from app.services.deployment import deploy_directory
 
     created = seed_demo()
-    sla.ensure_defaults()
-    db.session.commit()
     deploy_directory(author="seed-demo")
     click.echo(f"Demo users created: {', '.join(created) if created else 'none (already there)'}")
 

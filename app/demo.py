@@ -30,9 +30,16 @@ DEMO_USERS: dict[str, tuple[str, set[str], set[str]]] = {
 }
 
 
+#: Board members, so that a CAB or ECAB vote has several voters.
+BOARD_MEMBERS: dict[str, tuple[str, set[str], set[str]]] = {
+    **{f"cab{n}": (f"变更委员 {n} (CAB)", {"cab"}, set()) for n in range(1, 6)},
+    **{f"ecab{n}": (f"紧急变更委员 {n} (ECAB)", {"ecab"}, set()) for n in range(1, 4)},
+}
+
+
 def _all_demo_users() -> dict[str, tuple[str, set[str], set[str]]]:
-    """The cast above plus one user per remaining role, named after the role."""
-    cast = dict(DEMO_USERS)
+    """The cast above, the board members, and one user per remaining role, named after the role."""
+    cast = {**DEMO_USERS, **BOARD_MEMBERS}
     covered = set().union(*(roles for _, roles, _ in cast.values()))
     for code, (zh, _en) in ROLES.items():
         if code not in covered and code != "requester":
@@ -42,8 +49,11 @@ def _all_demo_users() -> dict[str, tuple[str, set[str], set[str]]]:
 
 def seed_demo() -> list[str]:
     """Create the roles, demo users and CIs that do not exist yet; returns the usernames created."""
+    from app.services import sla
+
     users.ensure_roles()
     seed_registries()
+    sla.ensure_defaults()
     db.session.commit()
     created = []
     for username, (display, roles, managed) in _all_demo_users().items():

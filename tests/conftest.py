@@ -59,14 +59,11 @@ def make_app(database_url: str, **overrides) -> Flask:
 def prepare_database(app: Flask) -> None:
     """Schema, demo roles/users/CIs and the deployed processes."""
     from app.demo import seed_demo
-    from app.services import sla
     from app.services.deployment import deploy_directory
 
     with app.app_context():
         db.create_all()
         seed_demo()
-        sla.ensure_defaults()
-        db.session.commit()
         deploy_directory(author="tests")
         db.engine.dispose()
 

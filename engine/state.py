@@ -118,7 +118,9 @@ class Reader:
         for task in completed:
             if task.id not in self.completed_before:
                 spec = task.task_spec
-                self.fact(_kind(spec), spec.bpmn_id, spec.bpmn_name or spec.bpmn_id, spec.lane)
+                own = self.package.user_tasks.get(spec.bpmn_id)
+                lane = (own.lane if own else "") or spec.lane
+                self.fact(_kind(spec), spec.bpmn_id, spec.bpmn_name or spec.bpmn_id, lane)
         status = self.status()
         if status == "completed" and not self.was_completed:
             self.fact("ended", self.package.process_id, self.package.name, None)
@@ -143,14 +145,16 @@ class Reader:
         for task in self.workflow.get_tasks(state=TaskState.READY, manual=True):
             spec = task.task_spec
             user_task = self.package.user_tasks.get(spec.bpmn_id)
-            lane = spec.lane or (user_task.lane if user_task else "")
+            # The package knows each task's own lane; SpiffWorkflow gives tasks inside a subprocess the
+            # subprocess's lane, which would offer them to the wrong role.
+            lane = (user_task.lane if user_task else "") or spec.lane or ""
             open_tasks.append(
                 HumanTask(
                     task_id=str(task.id),
                     element_id=spec.bpmn_id,
                     name=spec.bpmn_name or spec.bpmn_id,
                     lane=lane,
-                    role=self.package.lanes.get(lane) or (user_task.role if user_task else ""),
+                    role=(user_task.role if user_task else "") or self.package.lanes.get(lane) or "",
                     form=user_task.form if user_task else "",
                     data=copy.deepcopy(task.data),
                 )

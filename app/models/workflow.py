@@ -85,6 +85,9 @@ class HumanTask(db.Model):
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     result: Mapped[dict | None] = mapped_column(JSONType)  # the validated form data it was completed with
+    #: The task's own data for its form (context and prefill): in a parallel multi-instance task each
+    #: instance has its own item (the CI to verify, the voter), which the instance's data does not show.
+    data: Mapped[dict | None] = mapped_column(JSONType)
 
     instance: Mapped[ProcessInstance] = relationship(back_populates="tasks")
     assignee = relationship("User", foreign_keys=[assignee_id])

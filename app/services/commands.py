@@ -15,6 +15,7 @@ from app.extensions import db
 from app.models import HumanTask, ProcessInstance, Timer, User
 from app.roles import REQUESTER
 from app.services import audit, messaging, notifications
+from app.services.errors import DomainError
 from app.services.runtime import get_runtime
 from engine import CommandResult, ProcessPackage
 
@@ -71,6 +72,7 @@ def _sync_tasks(
         if spec.task_id in existing:
             continue
         assignee_id, personal = _assignee(instance, spec, package)
+        own_data = _task_data(spec)
         task = HumanTask(
             instance=instance,
             engine_task_id=spec.task_id,
@@ -83,6 +85,7 @@ def _sync_tasks(
             created_at=now,
             assignee_id=assignee_id,
             personal=personal,
+            data=own_data,
         )
         db.session.add(task)
         created.append(task)
@@ -114,6 +117,16 @@ def _tell_assignee(instance: ProcessInstance, task: HumanTask, user_id: int, now
     with force_locale(user.locale or "zh_CN"):
         text = str(_l("Waiting for you: %(step)s (%(record)s)", step=task.name, record=instance.business_key))
     notifications.notify([user], text, instance=instance, element_id=task.element_id, at=now)
+
+
+def _task_data(spec) -> dict | None:
+    """The part of the engine task's data its form shows (context keys and prefills)."""
+    try:
+        form = get_runtime().forms.get(spec.form)
+    except DomainError:
+        return None
+    keys = set(form.context) | {field.name for field in form.fields}
+    return json_safe({key: value for key, value in spec.data.items() if key in keys}) or None
 
 
 def _assignee(instance: ProcessInstance, spec, package: ProcessPackage) -> tuple[int | None, bool]:

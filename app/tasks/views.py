@@ -78,7 +78,8 @@ def task(task_id: int):
     task = task_service.get_task(current_user, task_id)
     form = form_service.form_for_task(task)
     if request.method == "GET":
-        return _render_task(task, form, initial_values(form, task.instance.data), {}, None)
+        prefill = {**task.instance.data, **(task.data or {})}
+        return _render_task(task, form, initial_values(form, prefill), {}, None)
     data = form_service.parse_form_input(form, request.form)
     typed = submitted_values(form, request.form)
     try:
@@ -110,7 +111,7 @@ def _render_task(task, form, values: dict, errors: dict, message: str | None) ->
         values=values,
         errors=errors,
         message=message,
-        context=context_items(form.context, instance.data or {}, index),
+        context=context_items(form.context, {**(instance.data or {}), **(task.data or {})}, index),
         choices=picker_choices(form),
         auto=auto_texts(instance.business_key),
         reassign_to=reassign_to,

@@ -118,6 +118,7 @@ def upgrade():
 
     with op.batch_alter_table('human_task', schema=None) as batch_op:
         batch_op.add_column(sa.Column('personal', sa.Boolean(), nullable=False, server_default=sa.false()))
+        batch_op.add_column(sa.Column('data', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True))
 
     with op.batch_alter_table('timer', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_timer_due_at'))
@@ -133,6 +134,7 @@ def downgrade():
         batch_op.create_index(batch_op.f('ix_timer_due_at'), ['due_at'], unique=False)
 
     with op.batch_alter_table('human_task', schema=None) as batch_op:
+        batch_op.drop_column('data')
         batch_op.drop_column('personal')
 
     with op.batch_alter_table('record_link', schema=None) as batch_op:

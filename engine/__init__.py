@@ -5,6 +5,7 @@ command with safe expressions and sandboxed scripts, and returns plain data. It 
 Flask, the application or marshmallow. The public API is listed in docs/contracts.md.
 """
 
+from . import patches
 from .engine import Engine
 from .errors import (
     EngineError,
@@ -53,3 +54,5 @@ __all__ = [
     "load_package",
     "utc_now",
 ]
+
+patches.apply()

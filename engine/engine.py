@@ -26,7 +26,7 @@ from .loader import specs_for
 from .results import CommandResult, ProcessPackage
 from .script_engine import Clock, SafeScriptEngine, utc_now
 from .scripts import ScriptLimits, ScriptRunner
-from .state import Reader
+from .state import Reader, correlations_for
 
 _MAX_ROUNDS = 100
 _DEFAULT_LIMITS = ScriptLimits()
@@ -258,7 +258,7 @@ def _correlated_event(
             hint="Include the correlation values (e.g. the business key) in the payload.",
         ) from exc
     if definition.correlation_properties and not isinstance(task.task_spec, StartEventMixin):
-        expected = workflow.correlations
+        expected = correlations_for(task)
         if not correlations or any(expected.get(key) != value for key, value in correlations.items()):
             raise MessageNotAccepted(
                 f"the message '{definition.name}' does not correlate with this instance",

@@ -182,14 +182,16 @@ class Reader:
         return sorted(timers, key=lambda t: t.due_at)
 
     def _subscriptions(self) -> list[MessageSubscription]:
+        """Waiting message catches, each with the correlation values its own (sub)workflow holds."""
         subscriptions = []
         for task in self._waiting():
             definition = task.task_spec.event_definition
             if isinstance(definition, MessageEventDefinition):
                 expected = {}
+                known = correlations_for(task)
                 for prop in definition.correlation_properties:
                     for key in prop.correlation_keys:
-                        value = self.workflow.correlations.get(key, {}).get(prop.name)
+                        value = known.get(key, {}).get(prop.name)
                         if value is not None:
                             expected[prop.name] = value
                 subscriptions.append(
@@ -207,3 +209,16 @@ class Reader:
                 )
             )
         return messages
+
+
+def correlations_for(task: Any) -> dict[str, dict[str, Any]]:
+    """The correlation values a waiting task sees: its own workflow's first, then those of the workflows
+    around it. SpiffWorkflow keeps them per (sub)workflow, and a loop body is a subprocess: a request thrown
+    inside it sets the subprocess's values, which its reply must match."""
+    merged: dict[str, dict[str, Any]] = {}
+    workflow = task.workflow
+    while workflow is not None:
+        for key, values in (workflow.correlations or {}).items():
+            merged.setdefault(key, dict(values))
+        workflow = getattr(workflow, "parent_workflow", None)
+    return merged

@@ -1,21 +1,27 @@
 """Every path of processes/incident.bpmn, walked task by task through engine/ (no Flask).
 
 Each command takes the snapshot the previous one returned (the platform stores nothing else), and after every
-command a fresh Engine restores that snapshot and must see the same instance: open tasks, status, history.
-At every step the test checks which task is open, in which lane and role, with which form; at the end, the
-status and which end event was reached (closed or rejected). Form data is built from forms/*.json and
-validated against their schemas, so the process and its forms cannot drift apart unnoticed.
+command a fresh Engine restores that snapshot and must see the same instance: open tasks, status, history,
+subscriptions. At every step the test checks which task is open, in which lane and role, with which form; at
+the end, the status and which end event was reached (closed or rejected). Form data is built from
+forms/*.json and validated against their schemas, so the process and its forms cannot drift apart unnoticed.
+Messages to other processes are checked by name, payload and correlation; replies are delivered as the
+platform delivers them. The loops are repeated 500 times.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
-from engine import Engine
+from engine import Engine, MessageNotAccepted
 from tests.engine.incident_walk import (
+    BUSINESS_KEY,
     LANES,
     RESOLVED,
     TASKS,
+    FastForward,
     Walk,
     confirm_and_close,
     escalate,
@@ -23,11 +29,30 @@ from tests.engine.incident_walk import (
     to_l1,
 )
 
+LINKS = {"request_change", "report_problem", "submit_knowledge", "request_problem"}
+CHANGE = {"needs_change": True, "change_summary": "更换证书管理方式", "change_wait": True}
+CHANGE_KEY = "CHG-2026-000007"
+
 
 @pytest.fixture(scope="module")
 def package():
     """The incident process, loaded once for the module."""
     return load_incident()
+
+
+@pytest.fixture
+def replies():
+    """Replies to catches inside the loop subprocess (engine/ correlates them with the loop's request)."""
+
+
+def passes(walk: Walk, loop: str) -> int:
+    """How many passes a standard-loop subprocess made (history: the loop activity, then each pass)."""
+    return walk.passed(loop) - 1
+
+
+def change_completed(outcome: str, key: str = BUSINESS_KEY) -> dict:
+    """The change process's reply (docs/contracts.md)."""
+    return {"source_key": key, "change_key": CHANGE_KEY, "outcome": outcome}
 
 
 # ---------------------------------------------------------------- the package
@@ -38,10 +63,40 @@ def test_package_lanes_tasks_and_forms(package):
     assert package.process_id == "incident"
     assert package.name == "事件管理"
     assert package.start_task == "raise_incident"
+    assert package.start_messages == ()
     assert package.lanes == {name: role for role, name in LANES.items()}
     assert {k: (v.role, v.form) for k, v in package.user_tasks.items()} == TASKS
     assert package.user_tasks["record_incident"].name == "事件检测和记录"
-    assert set(package.files) == {"incident.bpmn", "incident_priority.dmn"}
+    assert set(package.files) == {"incident.bpmn", "incident_priority.dmn", "incident_change_outcome.dmn"}
+
+
+def test_notices_are_declared_on_the_elements(package):
+    """Rejected, escalated, awaiting confirmation, closed: notifyTo / notifyText as docs/contracts.md says."""
+    notices = {
+        element: (props["notifyTo"], props["notifyText"])
+        for element, props in package.element_properties.items()
+        if "notifyTo" in props
+    }
+    assert notices == {
+        "tell_reporter": (
+            "requester",
+            "您的事件 {sys_business_key} 不在服务台受理范围内：{rejection_reason}",
+        ),
+        "escalated_to_l2": (
+            "service_desk",
+            "事件 {sys_business_key} 已由一线升级到二线：{l1_escalation_reason}",
+        ),
+        "escalated_to_l3": (
+            "service_desk",
+            "事件 {sys_business_key} 已由二线升级到三线：{l2_escalation_reason}",
+        ),
+        "report_problem": (
+            "incident_manager",
+            "事件 {sys_business_key} 已解决但根本原因未明，已提交问题管理。",
+        ),
+        "resolved_notice": ("requester", "您的事件 {sys_business_key} 已处理，请确认是否解决：{resolution}"),
+        "end_closed": ("requester", "您的事件 {sys_business_key} 已关闭。"),
+    }
 
 
 # ---------------------------------------------------------------- paths
@@ -54,7 +109,9 @@ def test_out_of_remit_is_rejected(package):
     assert task.data["title"] == "邮件系统无法登录" and task.data["channel"] == "web"
     walk.do("record_incident", within_remit=False, rejection_reason="非本单位系统").ended("end_rejected")
     assert "tell_reporter" in walk.result.completed_elements
+    assert walk.result.data["rejection_reason"] == "非本单位系统"
     assert "classify_incident" not in walk.result.completed_elements
+    assert walk.sent == []
 
 
 def test_desk_resolves_itself(package):
@@ -62,10 +119,11 @@ def test_desk_resolves_itself(package):
     walk = Walk(package).start().do("record_incident").do("classify_incident", desk_decision="resolve")
     walk.do("resolve_by_desk")
     assert walk.open_task("confirm_resolution").data["resolution"] == RESOLVED["resolution"]
+    assert "resolved_notice" in walk.result.completed_elements
     confirm_and_close(walk)
     assert "investigate_l1" not in walk.result.completed_elements
-    for link in ("rfc_link", "problem_candidate_link", "knowledge_link"):
-        assert link not in walk.result.completed_elements
+    assert not LINKS & set(walk.result.completed_elements)
+    assert walk.sent == []
 
 
 def test_first_line_resolves(package):
@@ -73,12 +131,14 @@ def test_first_line_resolves(package):
     walk = to_l1(Walk(package)).do("investigate_l1").do("resolve_l1")
     confirm_and_close(walk)
     assert "investigate_l2" not in walk.result.completed_elements
+    assert passes(walk, "resolution_cycle") == 1
 
 
 def test_second_line_resolves(package):
-    """First line escalates; second line investigates and resolves."""
+    """First line escalates (the desk is told); second line investigates and resolves."""
     walk = to_l1(Walk(package)).do("investigate_l1", **escalate("l1"))
     assert walk.open_task("investigate_l2").data["l1_diagnosis"] == "认证服务返回 500"
+    assert "escalated_to_l2" in walk.result.completed_elements
     walk.do("investigate_l2").do("resolve_l2")
     confirm_and_close(walk)
     assert "investigate_l3" not in walk.result.completed_elements
@@ -87,6 +147,7 @@ def test_second_line_resolves(package):
 def test_third_line_resolves(package):
     """First and second line escalate; third line investigates and resolves."""
     walk = to_l1(Walk(package)).do("investigate_l1", **escalate("l1")).do("investigate_l2", **escalate("l2"))
+    assert "escalated_to_l3" in walk.result.completed_elements
     walk.do("investigate_l3").do("resolve_l3")
     confirm_and_close(walk)
     assert "review_unresolved" not in walk.result.completed_elements
@@ -108,18 +169,33 @@ def test_unresolved_goes_to_incident_manager_who_opens_a_problem_and_sends_it_ba
         problem_summary="认证服务间歇性失败",
         manager_decision="reinvestigate",
     )
-    assert "problem_link" in walk.result.completed_elements
+    assert "request_problem" in walk.result.completed_elements
+    [message] = walk.result.messages
+    assert (message.name, message.correlation, message.payload) == (
+        "problem_requested",
+        {"source_key": BUSINESS_KEY},
+        {
+            "source_key": BUSINESS_KEY,
+            "source_process": "incident",
+            "title": "邮件系统无法登录",
+            "description": "认证服务间歇性失败",
+            "affected_cis": ["APP-MAIL-01"],
+            "priority": "P3",
+        },
+    )
     walk.do("investigate_l3").do("resolve_l3")
     confirm_and_close(walk)
-    assert walk.passed("investigate_l3") == 2
+    assert walk.passed("investigate_l3") == 2 and passes(walk, "l3_review") == 2
 
 
 def test_unresolved_closed_by_incident_manager(package):
     """L3 unresolved -> incident manager closes it for problem management; the desk closes it."""
     walk = unresolved_at_l3(Walk(package)).do("review_unresolved", manager_decision="close_unresolved")
-    assert "problem_link" not in walk.result.completed_elements
+    assert "request_problem" not in walk.result.completed_elements
+    assert {"end_l3_closed", "end_cycle_unresolved"} <= set(walk.result.completed_elements)
     walk.do("close_incident", closure_code="unresolved").ended("end_closed")
     assert "confirm_resolution" not in walk.result.completed_elements
+    assert walk.sent == []
 
 
 def test_manager_sends_back_twice(package):
@@ -128,7 +204,7 @@ def test_manager_sends_back_twice(package):
     for _ in range(2):
         walk.do("review_unresolved").do("investigate_l3", **escalate("l3", "unresolved"))
     walk.do("review_unresolved", manager_decision="close_unresolved").do("close_incident").ended("end_closed")
-    assert walk.passed("review_unresolved") == 3
+    assert walk.passed("review_unresolved") == 3 and walk.passed("end_l3_reinvestigate") == 2
 
 
 def test_not_satisfied_goes_back_to_first_line(package):
@@ -145,6 +221,7 @@ def test_not_satisfied_goes_back_to_first_line(package):
     walk.do("investigate_l1").do("resolve_l1")
     confirm_and_close(walk)
     assert walk.passed("investigate_l1") == 2 and walk.passed("confirm_resolution") == 2
+    assert walk.passed("end_cycle_reopened") == 1
 
 
 def test_reopened_after_second_line_restarts_at_first_line(package):
@@ -156,42 +233,171 @@ def test_reopened_after_second_line_restarts_at_first_line(package):
 
 
 def test_desk_resolution_not_confirmed_goes_to_first_line(package):
-    """The desk's own fix is not confirmed: first line investigates."""
+    """The desk's own fix is not confirmed: first line investigates (the desk resolves on pass 1 only)."""
     walk = Walk(package).start().do("record_incident").do("classify_incident", desk_decision="resolve")
     walk.do("resolve_by_desk").do("confirm_resolution", confirmation="not_resolved", feedback="没有解决")
     walk.do("investigate_l1").do("resolve_l1")
     confirm_and_close(walk)
+    assert walk.passed("resolve_by_desk") == 1
 
 
 @pytest.mark.parametrize(
-    ("resolution", "close", "links"),
+    ("resolution", "close", "links", "messages"),
     [
-        ({"needs_change": True, "change_summary": "更换证书管理方式"}, {}, {"rfc_link"}),
+        (
+            {"needs_change": True, "change_summary": "更换证书管理方式", "change_wait": False},
+            {},
+            {"request_change"},
+            ["change_requested"],
+        ),
         (
             {"root_cause_known": False, "root_cause": None, "resolution_type": "workaround"},
             {},
-            {"problem_candidate_link"},
+            {"report_problem"},
+            ["problem_requested"],
         ),
         (
             {
                 "needs_change": True,
                 "change_summary": "升级认证服务",
+                "change_wait": False,
                 "root_cause_known": False,
                 "root_cause": None,
             },
             {},
-            {"rfc_link", "problem_candidate_link"},
+            {"request_change", "report_problem"},
+            ["change_requested", "problem_requested"],
         ),
-        ({}, {"propose_knowledge": True}, {"knowledge_link"}),
+        (
+            {},
+            {
+                "propose_knowledge": True,
+                "knowledge_category": "application",
+                "knowledge_body": "证书过期导致",
+            },
+            {"submit_knowledge"},
+            ["knowledge_submitted"],
+        ),
     ],
     ids=["needs_change", "root_cause_unknown", "both", "propose_knowledge"],
 )
-def test_links_to_other_processes(package, resolution, close, links):
-    """The RFC, problem and knowledge places are reached exactly when the forms ask for them."""
+def test_links_to_other_processes(package, resolution, close, links, messages):
+    """The change, problem and knowledge messages are thrown exactly when the forms ask for them."""
     walk = to_l1(Walk(package)).do("investigate_l1").do("resolve_l1", **resolution)
     confirm_and_close(walk, **close)
-    all_links = {"rfc_link", "problem_candidate_link", "knowledge_link", "problem_link"}
-    assert {e for e in walk.result.completed_elements if e in all_links} == links
+    assert {e for e in walk.result.completed_elements if e in LINKS} == links
+    assert [m.name for m in walk.sent] == messages
+    for message in walk.sent:
+        assert message.correlation == {"source_key": BUSINESS_KEY}
+        assert message.payload["source_key"] == BUSINESS_KEY
+        assert message.payload["source_process"] == "incident"
+
+
+def test_payloads_follow_the_message_catalogue(package):
+    """change_requested, problem_requested and knowledge_submitted carry the catalogue's keys."""
+    walk = to_l1(Walk(package)).do("investigate_l1")
+    walk.do(
+        "resolve_l1",
+        needs_change=True,
+        change_summary="升级认证服务",
+        change_wait=False,
+        root_cause_known=False,
+        root_cause=None,
+    )
+    # the report to the incident manager is a notice; the incident goes on to the requester meanwhile
+    assert {"report_problem", "resolved_notice"} <= set(walk.result.completed_elements)
+    walk.open_task("confirm_resolution")
+    confirm_and_close(
+        walk,
+        propose_knowledge=True,
+        knowledge_category="application",
+        knowledge_body="重启认证服务可临时恢复",
+    )
+    change, problem, knowledge = walk.sent
+    assert change.payload == {
+        "source_key": BUSINESS_KEY,
+        "source_process": "incident",
+        "title": f"邮件系统无法登录（事件 {BUSINESS_KEY}）",
+        "description": "升级认证服务",
+        "reason": f"解决事件 {BUSINESS_KEY}：{RESOLVED['resolution']}",
+        "affected_cis": ["APP-MAIL-01"],
+    }
+    assert problem.payload == {
+        "source_key": BUSINESS_KEY,
+        "source_process": "incident",
+        "title": "邮件系统无法登录",
+        "description": f"根本原因未明。症状：登录时提示 500 错误；处理：{RESOLVED['resolution']}",
+        "affected_cis": ["APP-MAIL-01"],
+        "priority": "P3",
+    }
+    assert knowledge.payload == {
+        "source_key": BUSINESS_KEY,
+        "source_process": "incident",
+        "title": "邮件系统无法登录",
+        "body": "重启认证服务可临时恢复",
+        "category": "application",
+    }
+
+
+# ---------------------------------------------------------------- waiting for a change
+
+
+def waiting_for_change(package, **resolution) -> Walk:
+    """First line resolves with a change and waits for it: the RFC is out, the instance waits."""
+    walk = to_l1(Walk(package)).do("investigate_l1").do("resolve_l1", **{**CHANGE, **resolution})
+    [message] = walk.result.messages
+    assert (message.name, message.correlation) == ("change_requested", {"source_key": BUSINESS_KEY})
+    return walk.waits_for("wait_change", "change_completed", {"source_key": BUSINESS_KEY})
+
+
+def test_change_succeeds_and_the_requester_confirms(package, replies):
+    """The awaited change succeeds: the requester confirms, the desk closes."""
+    walk = waiting_for_change(package).deliver("change_completed", change_completed("success"))
+    task = walk.open_task("confirm_resolution")
+    assert task.data["change_result"] == change_completed("success")
+    assert task.data["confirmation"] == "pending"
+    confirm_and_close(walk)
+    assert walk.passed("evaluate_change_outcome") == 1 and walk.passed("investigate_l1") == 1
+
+
+@pytest.mark.parametrize("outcome", ["failed", "rejected"])
+def test_change_failed_or_rejected_goes_back_to_first_line(package, replies, outcome):
+    """A failed or rejected change sends it back to first-line investigation, not to confirmation."""
+    walk = waiting_for_change(package).deliver("change_completed", change_completed(outcome))
+    assert "end_cycle_change_failed" in walk.result.completed_elements
+    assert "confirm_resolution" not in walk.result.completed_elements
+    task = walk.open_task("investigate_l1")
+    assert (
+        task.data["change_result"]["outcome"] == outcome and task.data["change_summary"] == "更换证书管理方式"
+    )
+    walk.do("investigate_l1").do("resolve_l1")  # a fix without a change this time
+    confirm_and_close(walk)
+    assert passes(walk, "resolution_cycle") == 2 and walk.passed("request_change") == 1
+
+
+def test_desk_change_fails_then_first_line_resolves(package, replies):
+    """The desk's own fix needs a change that fails: the next pass goes to first line, not the desk."""
+    walk = Walk(package).start().do("record_incident").do("classify_incident", desk_decision="resolve")
+    walk.do("resolve_by_desk", **CHANGE).deliver("change_completed", change_completed("failed"))
+    walk.do("investigate_l1").do("resolve_l1")
+    confirm_and_close(walk)
+    assert walk.passed("resolve_by_desk") == 1
+
+
+def test_reply_of_another_incident_is_refused(package, replies):
+    """change_completed correlates on source_key: a reply for another incident does not reach this one."""
+    walk = waiting_for_change(package)
+    with pytest.raises(MessageNotAccepted, match="does not correlate"):
+        walk.deliver("change_completed", change_completed("success", key="INC-2026-999999"))
+    walk.deliver("change_completed", change_completed("success")).open_task("confirm_resolution")
+
+
+def test_a_reply_to_a_catch_inside_the_loop_is_correlated_with_the_loop_s_request(package):
+    """The request thrown inside the loop body sets the values its reply must match."""
+    walk = to_l1(Walk(package)).do("investigate_l1").do("resolve_l1", **CHANGE)
+    [subscription] = walk.result.subscriptions
+    assert subscription.correlation == {"source_key": BUSINESS_KEY}
+    walk.deliver("change_completed", change_completed("success"))
 
 
 # ---------------------------------------------------------------- priority (DMN)
@@ -228,3 +434,93 @@ def test_snapshot_survives_restore_midway(package):
     assert other.result.completed_elements[: len(walk.result.completed_elements)] == (
         walk.result.completed_elements
     )
+
+
+# ---------------------------------------------------------------- 500 passes of each loop
+
+REPEAT = 500
+NOT_RESOLVED = {"confirmation": "not_resolved", "satisfaction": "dissatisfied", "feedback": "仍然无法登录"}
+
+
+def still_open(forward: FastForward, element_id: str) -> None:
+    """After the passes, SpiffWorkflow as shipped and a fresh Engine both still find the next task."""
+    assert forward.open_tasks() == [element_id]
+    assert [t.element_id for t in forward.state().open_tasks] == [element_id]
+
+
+def closed(forward: FastForward) -> Any:
+    """The instance ended at end_closed (checked by a fresh Engine); returns its state."""
+    state = forward.state()
+    assert state.status == "completed" and state.open_tasks == []
+    assert [e for e in state.completed_elements if e in Walk.ENDS] == ["end_closed"]
+    return state
+
+
+@pytest.mark.slow
+def test_requester_not_satisfied_500_times(package):
+    """The resolution cycle repeats 500 times (first line, every time) and the incident still closes."""
+    walk = to_l1(Walk(package))
+    data = {
+        "investigate_l1": walk.form_data("incident_investigate_l1.json", "l1", {}),
+        "resolve_l1": walk.form_data("incident_resolve_l1.json", "l1", {}),
+        "confirm_resolution": walk.form_data("incident_confirm.json", "alice", NOT_RESOLVED),
+        "close_incident": walk.form_data("incident_close.json", "desk", {}),
+    }
+    with FastForward(package, walk.result.snapshot) as forward:
+        for _ in range(REPEAT):
+            for element in ("investigate_l1", "resolve_l1", "confirm_resolution"):
+                forward.do(element, data[element])
+    still_open(forward, "investigate_l1")
+    forward.do("investigate_l1", data["investigate_l1"])
+    forward.do("resolve_l1", data["resolve_l1"])
+    forward.do("confirm_resolution", {**data["confirm_resolution"], "confirmation": "confirmed"})
+    forward.do("close_incident", data["close_incident"])
+    state = closed(forward)
+    assert state.completed_elements.count("confirm_resolution") == REPEAT + 1
+    assert state.completed_elements.count("end_cycle_reopened") == REPEAT
+
+
+@pytest.mark.slow
+def test_manager_sends_back_to_third_line_500_times(package):
+    """Third line and the incident manager's review repeat 500 times; then the manager closes it."""
+    walk = unresolved_at_l3(Walk(package))
+    review = walk.form_data("incident_manager_review.json", "im", {})
+    investigate = walk.form_data("incident_investigate_l3.json", "vendor", escalate("l3", "unresolved"))
+    with FastForward(package, walk.result.snapshot) as forward:
+        for _ in range(REPEAT):
+            forward.do("review_unresolved", review)
+            forward.do("investigate_l3", investigate)
+    still_open(forward, "review_unresolved")
+    forward.do("review_unresolved", {**review, "manager_decision": "close_unresolved"})
+    forward.do(
+        "close_incident", walk.form_data("incident_close.json", "desk", {"closure_code": "unresolved"})
+    )
+    state = closed(forward)
+    assert state.completed_elements.count("review_unresolved") == REPEAT + 1
+    assert state.completed_elements.count("end_l3_reinvestigate") == REPEAT
+
+
+@pytest.mark.slow
+def test_awaited_change_fails_500_times(package, replies):
+    """The change the incident waits for fails 500 times: back to first line every time; then it succeeds."""
+    walk = waiting_for_change(package)
+    for _ in range(2):  # through the public API first: reply, back to first line, RFC again
+        walk.deliver("change_completed", change_completed("failed"))
+        walk.do("investigate_l1").do("resolve_l1", **CHANGE)
+    investigate = walk.form_data("incident_investigate_l1.json", "l1", {})
+    resolve = walk.form_data("incident_resolve_l1.json", "l1", CHANGE)
+    with FastForward(package, walk.result.snapshot) as forward:
+        for _ in range(REPEAT - 2):
+            forward.deliver("change_completed", change_completed("failed"))
+            forward.do("investigate_l1", investigate)
+            forward.do("resolve_l1", resolve)
+    state = forward.state()
+    assert [(s.element_id, s.correlation) for s in state.subscriptions] == [
+        ("wait_change", {"source_key": BUSINESS_KEY})
+    ]
+    forward.deliver("change_completed", change_completed("success"))
+    forward.do("confirm_resolution", walk.form_data("incident_confirm.json", "alice", {}))
+    forward.do("close_incident", walk.form_data("incident_close.json", "desk", {}))
+    state = closed(forward)
+    assert state.completed_elements.count("request_change") == REPEAT + 1
+    assert state.completed_elements.count("end_cycle_change_failed") == REPEAT

@@ -64,12 +64,14 @@ class Engine:
         *,
         message: str | None = None,
         complete_start_task: bool = True,
+        scheduled: bool = False,
     ) -> CommandResult:
         """Start an instance with ``data``; complete the package's start task with it, if any.
 
-        A process may have several start events. Without ``message`` only its none start events (timer
-        starts count as none: the platform schedules them) run; with ``message`` only the message start
-        events of that name run, and the caller delivers the message next (no start task is completed).
+        A process may have several start events. ``scheduled`` runs only its timer start event (the
+        platform's scheduler starts one instance per occurrence); ``message`` runs only the message start
+        events of that name, and the caller delivers the message next (no start task is completed);
+        otherwise (a start by hand) its none start events run, or its timer start when it has no other.
         The start events not chosen are cancelled, so they never wait for anything.
         ``complete_start_task=False`` leaves the start task open for its lane (a scheduled start).
         """
@@ -81,11 +83,11 @@ class Engine:
         reader = Reader(workflow, package, script_engine.now())
         reader.fact("started", package.process_id, package.name, None)
         with _guard():
-            _choose_start_events(workflow, message)
+            _choose_start_events(workflow, package, message, scheduled)
             for task in workflow.get_tasks(state=TaskState.READY):
                 task.data.update(copy.deepcopy(data))
             _run(workflow)
-            if package.start_task and message is None and complete_start_task:
+            if package.start_task and message is None and not scheduled and complete_start_task:
                 task = next(
                     (
                         t
@@ -191,15 +193,32 @@ class Engine:
         return workflow, script_engine, Reader(workflow, package, script_engine.now())
 
 
-def _choose_start_events(workflow: BpmnWorkflow, message: str | None) -> None:
+def _choose_start_events(
+    workflow: BpmnWorkflow, package: ProcessPackage, message: str | None, scheduled: bool
+) -> None:
     """Cancel the start events that do not apply to this start (see ``Engine.start``)."""
-    for task in workflow.get_tasks():
-        spec = task.task_spec
-        if not isinstance(spec, StartEventMixin) or task.parent is None or task.workflow is not workflow:
-            continue
-        definition = getattr(spec, "event_definition", None)
-        name = definition.name if isinstance(definition, MessageEventDefinition) else None
-        if name != message and task.state not in (TaskState.COMPLETED, TaskState.CANCELLED):
+    starts = [
+        task
+        for task in workflow.get_tasks()
+        if isinstance(task.task_spec, StartEventMixin)
+        and task.parent is not None
+        and task.workflow is workflow
+    ]
+
+    def kind(task: Any) -> str:
+        definition = getattr(task.task_spec, "event_definition", None)
+        if isinstance(definition, MessageEventDefinition):
+            return f"message:{definition.name}"
+        return "timer" if task.task_spec.bpmn_id == package.timer_start_id else "none"
+
+    if message is not None:
+        wanted = f"message:{message}"
+    elif scheduled or not any(kind(task) == "none" for task in starts):
+        wanted = "timer"
+    else:
+        wanted = "none"
+    for task in starts:
+        if kind(task) != wanted and task.state not in (TaskState.COMPLETED, TaskState.CANCELLED):
             task.cancel()
 
 

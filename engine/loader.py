@@ -112,19 +112,20 @@ def _parse_specs(
     return (spec, subprocesses), []
 
 
-def _detach_timer_start(spec: Any) -> str | None:
-    """Turn a timer start event into a none start event; return its expression (the schedule).
+def _detach_timer_start(spec: Any) -> tuple[str | None, str | None]:
+    """Turn a timer start event into a none start event; return its expression (the schedule) and its id.
 
     Timer start events never create instances; the platform's scheduler does, one per occurrence.
     """
-    schedule = None
+    schedule = element = None
     for task_spec in spec.task_specs.values():
         if isinstance(task_spec, StartEvent):
             timers = timer_definitions(task_spec.event_definition)
             if timers:
                 schedule = timers[0].expression.strip()
+                element = task_spec.bpmn_id
                 task_spec.event_definition = NoneEventDefinition(description="Default")
-    return schedule
+    return schedule, element
 
 
 def _start_task(process: Any) -> str | None:
@@ -200,7 +201,7 @@ def _load(
     problems = parse_problems + problems
     if problems or specs is None:
         raise ProcessLoadError.from_problems(problems)
-    start_timer = _detach_timer_start(specs[0])
+    start_timer, timer_start_id = _detach_timer_start(specs[0])
     package = ProcessPackage(
         process_id=process_id,
         name=process.get("name") or process_id,
@@ -213,6 +214,7 @@ def _load(
             for lane in _xp(process, ".//bpmn:lane")
         },
         start_timer=start_timer,
+        timer_start_id=timer_start_id,
         start_messages=tuple(_start_messages(root, process)),
         element_properties={
             element.get("id"): props

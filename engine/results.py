@@ -38,6 +38,8 @@ class ProcessPackage:
     start_task: str | None
     lanes: dict[str, str]
     start_timer: str | None = None
+    #: The element id of the timer start event (a scheduled start runs from it, a start by hand does not).
+    timer_start_id: str | None = None
     start_messages: tuple[str, ...] = ()
     #: ``spiffworkflow:properties`` of every flow element that has some (element id -> name -> value),
     #: e.g. ``separateFrom``, ``assignee``, ``notifyTo`` / ``notifyText`` (docs/contracts.md).

@@ -140,3 +140,14 @@ def test_one_scheduler_tick_runs_due_starts_and_says_when_to_wake_next(sched_app
     next_due = run_due_work(sched_app)
     assert len(_started()) == 1
     assert next_due == at(2028, 1, 1)
+
+
+def test_a_scheduled_instance_replays_from_its_log(sched_app):
+    from app.services.replay import replay_instance
+    from tests.conftest import user
+
+    get_runtime().clock = lambda: at(2027, 1, 1, 0, 0, 1)
+    schedules.fire_due_schedules()
+    instance = db.session.scalar(select(ProcessInstance))
+    report = replay_instance(user("auditor"), instance)
+    assert report.ok and [s.kind for s in report.steps] == ["scheduled_start"]

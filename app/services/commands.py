@@ -132,13 +132,13 @@ def _task_data(spec) -> dict | None:
 def _assignee(instance: ProcessInstance, spec, package: ProcessPackage) -> tuple[int | None, bool]:
     """Who a new task is offered to: requester tasks to the person who raised the request, tasks with an
     ``assignee`` property to the user their data names; everything else to the whole role."""
-    if spec.role == REQUESTER:
-        return instance.started_by_id, True
     key = package.element_properties.get(spec.element_id, {}).get("assignee")
     if key:
         username = spec.data.get(key)
         user_id = db.session.scalar(select(User.id).where(User.username == username)) if username else None
         return user_id, True
+    if spec.role == REQUESTER:
+        return instance.started_by_id, True
     return None, False
 
 

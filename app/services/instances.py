@@ -374,6 +374,7 @@ def start_as_platform(
     message: str | None = None,
     message_payload: dict[str, Any] | None = None,
     complete_start_task: bool = True,
+    scheduled: bool = False,
 ) -> ProcessInstance:
     """Start an instance that no form started: on a message or a schedule (inside the caller's transaction).
 
@@ -391,7 +392,9 @@ def start_as_platform(
         sys_started_by=actor,
         sys_started_at=now.isoformat(),
     )
-    result = runtime.engine.start(package, data, message=message, complete_start_task=complete_start_task)
+    result = runtime.engine.start(
+        package, data, message=message, complete_start_task=complete_start_task, scheduled=scheduled
+    )
     if message is not None:
         delivered = runtime.engine.deliver_message(package, result.snapshot, message, message_payload or {})
         result = replace(delivered, facts=list(result.facts) + list(delivered.facts))

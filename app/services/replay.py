@@ -107,6 +107,8 @@ def _apply(engine: Engine, package, previous: CommandResult | None, event: Audit
         return engine.deliver_message(
             package, first.snapshot, payload["message"], payload.get("payload") or {}
         )
+    if event.kind == "scheduled_start":
+        return engine.start(package, payload.get("data") or {}, complete_start_task=False, scheduled=True)
     if previous is None:
         raise LookupError("The log has no start event for this instance.")
     if event.kind == "complete_task":

@@ -181,6 +181,7 @@ def _start(
         now,
         kind="scheduled_start",
         complete_start_task=False,
+        scheduled=True,
         actor=actor,
         payload={"occurrence_at": occurrence.isoformat(), "lateness_s": lateness, "manual": manual},
     )

@@ -20,6 +20,7 @@ from SpiffWorkflow.bpmn.serializer.default.event_definition import (
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
 from SpiffWorkflow.bpmn.serializer.workflow import VERSION as SPIFF_SERIALIZER_VERSION
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.util.task import TaskState
 
 from .errors import SnapshotError
 from .results import ProcessPackage
@@ -38,6 +39,7 @@ class SpecRefWorkflowConverter(BpmnWorkflowConverter):
         process_id, content_hash = workflow.spec_ref  # set by engine.snapshot.attach
         dct["platform_format"] = SNAPSHOT_FORMAT
         dct["spec_ref"] = {"process_id": process_id, "content_hash": content_hash}
+        dct["pruned_completed"] = list(getattr(workflow, "pruned_completed", []))
         dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
         dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
         return dct
@@ -55,6 +57,7 @@ class SpecRefWorkflowConverter(BpmnWorkflowConverter):
         workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
         ref = dct["spec_ref"]
         workflow.spec_ref = (ref["process_id"], ref["content_hash"])
+        workflow.pruned_completed = list(dct.get("pruned_completed") or [])
         return workflow
 
 
@@ -84,8 +87,41 @@ def attach(workflow: BpmnWorkflow, package: ProcessPackage) -> BpmnWorkflow:
 
 
 def dump(workflow: BpmnWorkflow) -> str:
-    """Serialize ``workflow`` to JSON text, without its spec."""
+    """Serialize ``workflow`` to JSON text, without its spec and without finished subprocesses."""
+    prune_finished_subprocesses(workflow)
     return _serializer().serialize_json(workflow)
+
+
+def prune_finished_subprocesses(workflow: BpmnWorkflow) -> int:
+    """Drop the inner workflows of subprocesses that have finished (every pass of a loop keeps one).
+
+    Their results were merged into the parent when they finished and their steps are in the platform's
+    audit log; keeping them would make every snapshot, and every later command, grow with each loop pass.
+    Which steps ran, and when, stays in ``pruned_completed`` for the instance's history.
+    """
+    kept = getattr(workflow, "pruned_completed", None)
+    if kept is None:
+        kept = workflow.pruned_completed = []
+    pruned = 0
+    for task_id in list(workflow.subprocesses):
+        if task_id not in workflow.subprocesses:  # removed with its parent already
+            continue
+        task = workflow.get_task_from_id(task_id)
+        if task is not None and task.has_state(TaskState.FINISHED_MASK):
+            _drop(workflow, task_id, kept)
+            pruned += 1
+    return pruned
+
+
+def _drop(workflow: BpmnWorkflow, task_id: Any, kept: list) -> None:
+    """Remove one subprocess and those nested in it, recording their completed steps once each."""
+    subprocess = workflow.subprocesses.pop(task_id)
+    for inner in subprocess.tasks.values():
+        element = getattr(inner.task_spec, "bpmn_id", None)
+        if element and inner.state == TaskState.COMPLETED:
+            kept.append([element, inner.last_state_change])
+        if inner.id in workflow.subprocesses:
+            _drop(workflow, inner.id, kept)
 
 
 def load(snapshot: str, package: ProcessPackage, specs: tuple[Any, dict[str, Any]]) -> BpmnWorkflow:

@@ -112,7 +112,6 @@ class Reader:
             stored snapshot never holds a message twice. A string is taken as the snapshot as is.
         """
         messages = self._messages()
-        snapshot = dump if isinstance(dump, str) else dump(self.workflow)
         tasks = all_tasks(self.workflow)
         completed = [t for t in tasks if t.state == TaskState.COMPLETED and _element(t)]
         for task in completed:
@@ -126,17 +125,26 @@ class Reader:
             self.fact("ended", self.package.process_id, self.package.name, None)
         active = [t for t in tasks if t.state in (TaskState.READY, TaskState.WAITING, TaskState.STARTED)]
         last = [t for t in tasks if t.state == TaskState.COMPLETED]
+        open_tasks, timers, subscriptions = self._open_tasks(), self._timers(), self._subscriptions()
+        data = copy.deepcopy(last[-1].data) if last else {}
+        # Serialized last: dumping prunes finished loop passes, whose facts are read above; the steps of
+        # pruned passes stay in the history through ``pruned_completed``.
+        snapshot = dump if isinstance(dump, str) else dump(self.workflow)
+        completed = [t for t in all_tasks(self.workflow) if t.state == TaskState.COMPLETED and _element(t)]
+        steps = [(when, element) for element, when in getattr(self.workflow, "pruned_completed", [])]
+        steps += [(t.last_state_change, _element(t)) for t in completed]
+        history = [element for _, element in sorted(steps, key=lambda step: step[0])]
         return CommandResult(
             snapshot=snapshot,
             status=status,
-            open_tasks=self._open_tasks(),
-            timers=self._timers(),
+            open_tasks=open_tasks,
+            timers=timers,
             messages=messages,
             facts=list(self.facts),
-            data=copy.deepcopy(last[-1].data) if last else {},
-            completed_elements=[_element(t) for t in completed],
+            data=data,
+            completed_elements=history,
             active_elements=list(dict.fromkeys(e for t in active if (e := _element(t)))),
-            subscriptions=self._subscriptions(),
+            subscriptions=subscriptions,
             calls=list(calls),
         )
 

@@ -51,7 +51,7 @@ def test_boundary_timers_fire_when_the_clock_passes_them(timer_app):
     assert sorted(t.element_id for t in waiting) == ["reminder", "sla_breach"]
     investigate = db.session.scalar(select(HumanTask).where(HumanTask.element_id == "investigate"))
     assert investigate.due_at == next(t.due_at for t in waiting if t.element_id == "sla_breach")
-    assert investigate.due_at - start == timedelta(hours=1)  # the interrupting deadline is the task's due date
+    assert investigate.due_at - start == timedelta(hours=1)  # the deadline is the due date
 
     assert timers.fire_due_timers() == 0  # nothing is due yet
     runtime.clock = lambda: start + timedelta(minutes=21)

@@ -428,3 +428,46 @@ def _json_safe(value: Any) -> Any:
     if isinstance(value, list):
         return [_json_safe(item) for item in value]
     return _json_value(value)
+
+
+def record_change_note(
+    actor: User | None,
+    change_key: str,
+    codes: list[str],
+    before: str,
+    after: str,
+    at: datetime,
+    *,
+    commit: bool = True,
+) -> list[ConfigurationItem]:
+    """A change's CMDB-update step: a history entry on each CI it names, under the change's key.
+
+    :raises InvalidInput: an unknown CI (``cmdb_cis``) or a key that names no change or release.
+    """
+    errors: dict[str, list] = {}
+    authority = _authority(change_key, None, errors)
+    items = []
+    for code in codes:
+        item = db.session.scalar(select(ConfigurationItem).where(ConfigurationItem.code == code))
+        if item is None:
+            errors.setdefault("cmdb_cis", []).append(_l("No such configuration item: %(code)s", code=code))
+        else:
+            items.append(item)
+    if errors:
+        _raise(errors)
+    username = actor.username if actor is not None else None
+    for item in items:
+        _write_history(
+            item,
+            "change",
+            {"configuration": {"before": before, "after": after}},
+            authority,
+            None,
+            username,
+            at,
+        )
+        item.updated_at = at
+    _audit("cmdb_change_note", username, {"change_key": change_key, "cis": list(codes)}, at)
+    if commit:
+        db.session.commit()
+    return items

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import HumanTask, ProcessInstance, Timer, User
 from app.roles import REQUESTER
-from app.services import audit, messaging, notifications
+from app.services import audit, effects, messaging, notifications
 from app.services.errors import DomainError
 from app.services.runtime import get_runtime
 from engine import CommandResult, ProcessPackage
@@ -26,7 +26,11 @@ def json_safe(value: Any) -> Any:
 
 
 def apply_result(
-    instance: ProcessInstance, result: CommandResult, now: datetime, package: ProcessPackage | None = None
+    instance: ProcessInstance,
+    result: CommandResult,
+    now: datetime,
+    package: ProcessPackage | None = None,
+    actor: User | None = None,
 ) -> list[HumanTask]:
     """Write the engine's outcome: instance state, human tasks, timers, subscriptions, outbox, notices.
 
@@ -55,7 +59,30 @@ def apply_result(
         messaging.sync_subscriptions(instance, result)
         messaging.queue(instance, result, now)
         _notices(instance, result, data, now, package)
+    _effects(instance, result, data, now, package, actor)
     return created
+
+
+def _effects(
+    instance: ProcessInstance,
+    result: CommandResult,
+    data: dict,
+    now: datetime,
+    package: ProcessPackage,
+    actor: User | None,
+) -> None:
+    """Registry writes declared by the elements this command completed, in its transaction."""
+    declared = [
+        fact
+        for fact in result.facts
+        if fact.kind not in {"started", "ended", "cancelled"}
+        and effects.effect_of(package.element_properties.get(fact.element_id, {}))
+    ]
+    if not declared:
+        return
+    who = actor or messaging.system_user()
+    for fact in declared:
+        effects.run(who, instance, data, now, package.element_properties[fact.element_id])
 
 
 def _sync_tasks(

@@ -11,9 +11,9 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from app.models import HumanTask, ProcessInstance, User
+from app.models import ProcessInstance, User
 
-Effect = Callable[[User, ProcessInstance, HumanTask, dict[str, Any], datetime], None]
+Effect = Callable[[User, ProcessInstance, dict[str, Any], datetime], None]
 EFFECTS: dict[str, Effect] = {}
 
 
@@ -43,18 +43,13 @@ def unknown_effects(element_properties: dict[str, dict[str, str]]) -> list[tuple
 
 
 def run(
-    actor: User,
-    instance: ProcessInstance,
-    task: HumanTask,
-    data: dict[str, Any],
-    now: datetime,
-    properties: dict[str, str],
+    actor: User, instance: ProcessInstance, data: dict[str, Any], now: datetime, properties: dict[str, str]
 ) -> None:
-    """Run the step's effect, if it declares one."""
+    """Run the effect an element declares, if any (called for every element a command completed)."""
     name = effect_of(properties)
     if name:
         _load_handlers()
-        EFFECTS[name](actor, instance, task, data, now)
+        EFFECTS[name](actor, instance, data, now)
 
 
 def _load_handlers() -> None:

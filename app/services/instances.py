@@ -13,7 +13,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from app.extensions import db
 from app.models import AuditEvent, HumanTask, ProcessInstance, ProcessVersion, User
 from app.roles import REQUESTER
-from app.services import commands, effects, messaging
+from app.services import commands, messaging
 from app.services.errors import Conflict, Forbidden, NotFound, ProcessProblem
 from app.services.formdefs import FormDef
 from app.services.forms import validate_form
@@ -120,7 +120,7 @@ def start_process(
     )
     db.session.add(instance)
     db.session.flush()
-    commands.apply_result(instance, result, now)
+    commands.apply_result(instance, result, now, package, actor)
     commands.record(
         "start",
         actor.username,
@@ -164,8 +164,7 @@ def complete_task(
     task.assignee_id = task.assignee_id or actor.id
     task.result = commands.json_safe(clean)
     db.session.flush()  # notices to "whoever completed this step" must see the completion
-    commands.apply_result(instance, result, now, package)
-    effects.run(actor, instance, task, clean, now, package.element_properties.get(task.element_id, {}))
+    commands.apply_result(instance, result, now, package, actor)
     commands.record(
         "complete_task",
         actor.username,
@@ -194,7 +193,7 @@ def cancel_instance(actor: User, instance_id: int, reason: str) -> ProcessInstan
         raise Conflict(_l("This instance is no longer running."))
     now = runtime.now()
     result = runtime.engine.cancel(runtime.package_for(instance.version), instance.snapshot)
-    commands.apply_result(instance, result, now)
+    commands.apply_result(instance, result, now, actor=actor)
     commands.record("cancel", actor.username, instance, {"reason": reason}, result, now)
     _commit_or_conflict()
     return instance

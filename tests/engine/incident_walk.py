@@ -26,6 +26,18 @@ from engine import snapshot as snapshots
 from engine.loader import specs_for
 
 ROOT = Path(__file__).resolve().parents[2]
+#: What the platform's SLA table gives the incident timers (app/services/sla.py); fixed here: no database.
+SLA_LOOKUPS = {
+    "sla_duration": lambda priority, category, kind: "PT1H",
+    "sla_warning": lambda priority, category, kind: "PT45M",
+}
+
+
+def incident_engine(**kwargs: Any) -> Engine:
+    """An Engine with the SLA lookups the incident's timers call."""
+    return Engine(lookups=SLA_LOOKUPS, **kwargs)
+
+
 PROCESSES_DIR = ROOT / "processes"
 FORMS_DIR = ROOT / "forms"
 
@@ -195,7 +207,7 @@ class Walk:
     BUSINESS_KEY = BUSINESS_KEY
 
     package: Any
-    engine: Engine = field(default_factory=Engine)
+    engine: Engine = field(default_factory=incident_engine)
     result: Any = None
     done: list[str] = field(default_factory=list)
     #: every message the instance threw so far, in order
@@ -336,7 +348,7 @@ class FastForward:
     def __init__(self, package: Any, snapshot: str) -> None:
         self.package = package
         self.workflow = snapshots.load(snapshot, package, specs_for(package))
-        self.workflow.script_engine = Engine()._script_engine()
+        self.workflow.script_engine = incident_engine()._script_engine()
         self._shipped = BpmnTaskIterator._next
         #: names of the messages thrown so far (drained after every step, as the engine does)
         self.sent: list[str] = []

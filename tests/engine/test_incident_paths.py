@@ -96,7 +96,50 @@ def test_notices_are_declared_on_the_elements(package):
         ),
         "resolved_notice": ("requester", "您的事件 {sys_business_key} 已处理，请确认是否解决：{resolution}"),
         "end_closed": ("requester", "您的事件 {sys_business_key} 已关闭。"),
+        "sla_l1_warned": (
+            "support_l1,service_desk",
+            "事件 {sys_business_key}（{priority}）即将超出一线处理时限",
+        ),
+        "sla_escalated_to_l2": (
+            "service_desk,support_l2,incident_manager",
+            "事件 {sys_business_key}（{priority}）一线处理超时，已按服务级别升级到二线",
+        ),
+        "sla_l2_warned": (
+            "support_l2,service_desk",
+            "事件 {sys_business_key}（{priority}）即将超出二线处理时限",
+        ),
+        "sla_escalated_to_l3": (
+            "service_desk,support_l3,incident_manager",
+            "事件 {sys_business_key}（{priority}）二线处理超时，已按服务级别升级到三线",
+        ),
     }
+
+
+def test_sla_timers_warn_then_escalate_each_tier_on_the_engine_clock(package):
+    """Seed step 4: a tier that does not solve it in its SLA time limit hands it to the next tier."""
+    from datetime import UTC, datetime, timedelta
+
+    from tests.engine.incident_walk import incident_engine
+
+    now = [datetime(2027, 3, 1, 9, 0, tzinfo=UTC)]
+    engine = incident_engine(clock=lambda: now[0])
+    walk = to_l1(Walk(package, engine=engine))
+    timers = {t.element_id: t.due_at for t in walk.result.timers}
+    assert timers == {
+        "sla_l1_warning": now[0] + timedelta(minutes=45),
+        "sla_l1_breach": now[0] + timedelta(hours=1),
+    }
+    now[0] += timedelta(minutes=46)
+    walk._took(engine.fire_due_timers(package, walk.result.snapshot))
+    assert "sla_l1_warned" in walk.result.completed_elements  # warned, still first line's
+    assert [t.element_id for t in walk.result.open_tasks] == ["investigate_l1"]
+    now[0] += timedelta(minutes=15)
+    walk._took(engine.fire_due_timers(package, walk.result.snapshot))
+    assert [(t.element_id, t.role) for t in walk.result.open_tasks] == [("investigate_l2", "support_l2")]
+    assert "sla_escalated_to_l2" in walk.result.completed_elements
+    now[0] += timedelta(hours=2)
+    walk._took(engine.fire_due_timers(package, walk.result.snapshot))
+    assert [(t.element_id, t.role) for t in walk.result.open_tasks] == [("investigate_l3", "support_l3")]
 
 
 # ---------------------------------------------------------------- paths

@@ -35,11 +35,15 @@ def _next(self: Any) -> Any:
             subprocess_tasks = []
         else:
             subprocess_tasks = [subprocess.task_tree]
+        pushed = subprocess_tasks + task.children
         if self.depth_first:
-            self.task_list = subprocess_tasks + task.children + self.task_list
+            self.task_list = pushed + self.task_list
         else:
             self.task_list.extend(task.children + subprocess_tasks)
-        self._update_depth(task)
+        if pushed:  # a skipped finished subprocess adds no depth (else loops stall after ~990 passes)
+            self._update_depth(task)
+        elif self.depth_first and self.task_list:
+            self._handle_leaf_depth(task)
     elif self.depth_first and self.task_list:
         self._handle_leaf_depth(task)
     return task

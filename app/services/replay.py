@@ -72,7 +72,12 @@ def replay_instance(actor: User, instance: ProcessInstance) -> ReplayReport:
     runtime = get_runtime()
     package = runtime.package_for(instance.version)
     clock = _Clock()
-    engine = Engine(clock=clock, script_limits=runtime.engine.script_limits)
+    engine = Engine(
+        clock=clock,
+        script_limits=runtime.engine.script_limits,
+        platform_functions=runtime.engine.platform_functions,
+        lookups=runtime.engine.lookups,
+    )
     events = db.session.scalars(
         select(AuditEvent)
         .where(AuditEvent.instance_id == instance.id, AuditEvent.kind.in_(REPLAYED_KINDS))

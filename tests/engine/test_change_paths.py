@@ -327,6 +327,7 @@ def test_package_lanes_tasks_forms_and_properties(package):
     assert props["cab_approve"]["separateFrom"] == "starter,submit_rfc"
     assert props["cab_approve"]["assignee"] == "voter"
     assert props["review_change"]["separateFrom"] == "implement_change"
+    assert props["update_cmdb"]["platformEffect"] == "cmdb_update"
     assert props["implement_change"]["assignee"] == "assigned_implementer"
     assert props["convene_cab"]["notifyTo"] == "user:cab_members"
     assert props["chase_handover"]["notifyTo"] == "assignee:implement_change"

@@ -45,5 +45,5 @@ def article_publish(actor: User, instance: ProcessInstance, data: dict[str, Any]
 @effect("article_reject")
 def article_reject(actor: User, instance: ProcessInstance, data: dict[str, Any], now: datetime) -> None:
     """The article is not taken: it goes back to its author with the reviewer's comment."""
-    comment = data.get("review_comment") or data.get("filter_note") or "—"
+    comment = data.get("review_comment") or data.get("filter_reason") or "—"
     knowledge.reject(actor, data.get("article_id") or "", str(comment), at=now, commit=False)

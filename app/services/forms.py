@@ -137,6 +137,9 @@ def validate_form(
         elif not fdef.readonly:
             clean[key] = _normalise(fdef, value, tz, locale, errors)
     for fdef in form.fields:
+        if fdef.widget == "checkbox" and not fdef.readonly and fdef.name not in clean:
+            clean[fdef.name] = False  # an unticked box, as a browser sends it: gateways can test it
+    for fdef in form.fields:
         if fdef.auto == "actor":
             clean[fdef.name] = actor.username
         elif fdef.auto == "now":

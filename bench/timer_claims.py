@@ -45,8 +45,11 @@ def _fired(app) -> Counter:
     from app.models import AuditEvent
 
     with app.app_context():
-        rows = db.session.execute(select(AuditEvent.instance_id, func.count(AuditEvent.id))
-                                  .where(AuditEvent.kind == "fire_timer").group_by(AuditEvent.instance_id))
+        rows = db.session.execute(
+            select(AuditEvent.instance_id, func.count(AuditEvent.id))
+            .where(AuditEvent.kind == "fire_timer")
+            .group_by(AuditEvent.instance_id)
+        )
         return Counter(dict(rows.all()))
 
 
@@ -71,8 +74,15 @@ def run(server: PostgresServer, count: int, *, verify: bool, lease_seconds: floa
     while datetime.now(UTC) < due:  # every timer is due before the workers start
         time.sleep(0.1)
     expected = _waiting_ids(app)
-    command = [sys.executable, "-m", "bench.timer_claims", "--worker", url, "1" if verify else "0",
-               str(lease_seconds)]
+    command = [
+        sys.executable,
+        "-m",
+        "bench.timer_claims",
+        "--worker",
+        url,
+        "1" if verify else "0",
+        str(lease_seconds),
+    ]
     workers = [subprocess.Popen(command, env=dict(os.environ)) for _ in range(2)]
     began = time.perf_counter()
     killed = False
@@ -103,10 +113,14 @@ def main() -> None:
     with PostgresServer() as server:
         real = run(server, count, verify=True, lease_seconds=5, kill_after=0.3)
         control = run(server, max(count // 5, 500), verify=False, lease_seconds=0.05, kill_after=2.0)
-    print(f"exactly once, {real['timers']} timers, 2 workers, one SIGKILLed midway ({real['killed_midway']}): "
-          f"missed {real['missed']}, fired twice {real['fired_twice_or_more']}, {real['seconds']:.0f} s")
-    print(f"control without the ownership re-check, {control['timers']} timers: "
-          f"missed {control['missed']}, fired twice {control['fired_twice_or_more']} (must be > 0)")
+    print(
+        f"exactly once, {real['timers']} timers, 2 workers, one SIGKILLed midway ({real['killed_midway']}): "
+        f"missed {real['missed']}, fired twice {real['fired_twice_or_more']}, {real['seconds']:.0f} s"
+    )
+    print(
+        f"control without the ownership re-check, {control['timers']} timers: "
+        f"missed {control['missed']}, fired twice {control['fired_twice_or_more']} (must be > 0)"
+    )
     if real["missed"] or real["fired_twice_or_more"] or not control["fired_twice_or_more"]:
         raise SystemExit(1)
 

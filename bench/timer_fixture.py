@@ -46,18 +46,41 @@ def create_waiting_instances(app, due_times: list[datetime]) -> None:
                 [timer] = result.timers
                 cache[due] = (result.snapshot, timer.task_id, timer.element_id)
             snapshot, task_id, element_id = cache[due]
-            instances.append({"version_id": version.id, "process_id": "tick", "snapshot": snapshot,
-                              "business_key": f"TCK-{uuid.uuid4().hex[:12]}-{number}", "title": "",
-                              "status": "running", "data": {}, "completed_elements": [],
-                              "active_elements": ["wait"], "started_by_id": starter, "lock_version": 1,
-                              "started_at": runtime.now(), "updated_at": runtime.now()})
+            instances.append(
+                {
+                    "version_id": version.id,
+                    "process_id": "tick",
+                    "snapshot": snapshot,
+                    "business_key": f"TCK-{uuid.uuid4().hex[:12]}-{number}",
+                    "title": "",
+                    "status": "running",
+                    "data": {},
+                    "completed_elements": [],
+                    "active_elements": ["wait"],
+                    "started_by_id": starter,
+                    "lock_version": 1,
+                    "started_at": runtime.now(),
+                    "updated_at": runtime.now(),
+                }
+            )
             timers.append((task_id, element_id, due))
         for start in range(0, len(instances), 1000):
-            chunk = instances[start:start + 1000]
+            chunk = instances[start : start + 1000]
             ids = db.session.scalars(
                 insert(ProcessInstance).returning(ProcessInstance.id, sort_by_parameter_order=True), chunk
             ).all()
-            db.session.execute(insert(Timer), [
-                {"instance_id": instance_id, "engine_task_id": task_id, "element_id": element_id, "due_at": due}
-                for instance_id, (task_id, element_id, due) in zip(ids, timers[start:start + 1000], strict=True)])
+            db.session.execute(
+                insert(Timer),
+                [
+                    {
+                        "instance_id": instance_id,
+                        "engine_task_id": task_id,
+                        "element_id": element_id,
+                        "due_at": due,
+                    }
+                    for instance_id, (task_id, element_id, due) in zip(
+                        ids, timers[start : start + 1000], strict=True
+                    )
+                ],
+            )
         db.session.commit()

@@ -57,16 +57,20 @@ def main() -> None:
         finally:
             scheduler.shutdown(wait=True)
         with app.app_context():
-            late = sorted(e.payload["lateness_s"] for e in db.session.scalars(
-                select(AuditEvent).where(AuditEvent.kind == "fire_timer")))
+            late = sorted(
+                e.payload["lateness_s"]
+                for e in db.session.scalars(select(AuditEvent).where(AuditEvent.kind == "fire_timer"))
+            )
             db.engine.dispose()
     if len(late) < count:
         print(f"only {len(late)} of {count} timers fired")
     quantiles = statistics.quantiles(late, n=100)
     span = seconds
     print(f"{len(late)} timers offered at {rate}/s for {span} s on SQLite")
-    print(f"lateness p50 {quantiles[49] * 1000:.0f} ms, p99 {quantiles[98] * 1000:.0f} ms, "
-          f"max {late[-1] * 1000:.0f} ms (target p99 <= 1000 ms)")
+    print(
+        f"lateness p50 {quantiles[49] * 1000:.0f} ms, p99 {quantiles[98] * 1000:.0f} ms, "
+        f"max {late[-1] * 1000:.0f} ms (target p99 <= 1000 ms)"
+    )
 
 
 if __name__ == "__main__":

@@ -151,3 +151,28 @@ def test_a_scheduled_instance_replays_from_its_log(sched_app):
     instance = db.session.scalar(select(ProcessInstance))
     report = replay_instance(user("auditor"), instance)
     assert report.ok and [s.kind for s in report.steps] == ["scheduled_start"]
+
+
+@pytest.mark.parametrize(
+    "process_id", ["config_audit", "continuity_drill", "isms_review", "sla_review", "knowledge_review"]
+)
+def test_each_shipped_scheduled_process_starts_on_its_bpmn_schedule(app, process_id):
+    """The processes the seed schedules (quarterly audit, yearly drill and reviews...) start on their own."""
+    with app.app_context():
+        runtime = get_runtime()
+        row = db.session.scalar(select(Schedule).where(Schedule.process_id == process_id))
+        assert row is not None and row.enabled and row.expression.startswith("R")
+        occurrence = row.next_at
+        runtime.clock = lambda: occurrence + timedelta(seconds=1)
+        assert schedules.fire_due_schedules() >= 1  # others due by then start too
+        [instance] = db.session.scalars(
+            select(ProcessInstance).where(ProcessInstance.process_id == process_id)
+        )
+        open_tasks = [t for t in instance.tasks if t.status == "open"]
+        assert open_tasks and instance.started_by.username == "system"
+        assert all(
+            t.element_id != "submit_knowledge" for t in open_tasks
+        )  # the scheduled path, not the form's
+        assert (
+            db.session.scalar(select(Schedule.next_at).where(Schedule.process_id == process_id)) > occurrence
+        )

@@ -341,10 +341,12 @@ class LinkedInstance:
 
 @dataclass(frozen=True)
 class Related:
-    """What a record is linked to: other instances (either direction) and configuration items."""
+    """What a record is linked to: other instances (either way), CIs, known errors and articles."""
 
     instances: list[LinkedInstance]
     cis: list[tuple[str, str]]
+    known_errors: list = ()
+    articles: list = ()
 
 
 def related_records(actor: User, instance: ProcessInstance) -> Related:
@@ -357,9 +359,14 @@ def related_records(actor: User, instance: ProcessInstance) -> Related:
         LinkedInstance(other, kind, can_view_instance(actor, other))
         for other, kind in messaging.links_of(instance)
     ]
+    from app.models import Article, KnownError
+
     codes = [code for code in instance.data.get("affected_cis") or [] if isinstance(code, str)]
     names = ci_names(codes)
-    return Related(linked, [(code, names.get(code, code)) for code in codes])
+    keys = [instance.business_key] + [link.instance.business_key for link in linked]
+    known_errors = list(db.session.scalars(select(KnownError).where(KnownError.problem_key.in_(keys))))
+    articles = list(db.session.scalars(select(Article).where(Article.source_key.in_(keys))))
+    return Related(linked, [(code, names.get(code, code)) for code in codes], known_errors, articles)
 
 
 def start_as_platform(

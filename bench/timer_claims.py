@@ -2,7 +2,7 @@
 SIGKILL midway. Counted from the audit log: timers never fired (missed) and timers fired more than once.
 
 A control run does the same with the ownership re-check turned off (``verify_ownership=False``) and a lease
-shorter than a batch takes, so that claims overlap: it must show duplicates, or the benchmark could not fail.
+that expires at once, so that claims overlap: it must show duplicates, or the benchmark could not fail.
 
 Run: ``python -m bench.timer_claims [count]`` (default 10000). Needs the PostgreSQL server binaries (as
 ``make test`` installs them); it starts a throw-away server.

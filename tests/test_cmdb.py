@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import AuditEvent, CIHistory, CIRelation, ConfigurationItem
-from app.services import cmdb
+from app.services import cmdb_changes
 from app.services.errors import InvalidInput
 from tests.conftest import user
 from tests.documents import record_instance
@@ -187,7 +187,7 @@ def test_apply_change_writes_history_under_the_change_key(app):
         record_instance("change", "CHG-2026-000042")
         db.session.commit()
         actor = user("config_operator")
-        changed = cmdb.apply_change(
+        changed = cmdb_changes.apply_change(
             actor,
             "CHG-2026-000042",
             [
@@ -215,16 +215,18 @@ def test_apply_change_inside_a_callers_transaction_and_its_checks(app):
         db.session.commit()
         actor = user("config_operator")
         before = db.session.scalar(select(func.count(CIHistory.id)))
-        cmdb.apply_change(actor, "CHG-2026-000043", [{"code": "APP-EMS", "version": "3.3"}], AT, commit=False)
+        cmdb_changes.apply_change(
+            actor, "CHG-2026-000043", [{"code": "APP-EMS", "version": "3.3"}], AT, commit=False
+        )
         db.session.rollback()  # the calling process command failed: nothing of the change remains
         assert db.session.scalar(
             select(ConfigurationItem.version).where(ConfigurationItem.code == "APP-EMS")
         ) == ("3.2.1")
         with pytest.raises(InvalidInput) as wrong_key:
-            cmdb.apply_change(actor, "INC-2026-000043", [{"code": "APP-EMS", "version": "3.3"}], AT)
+            cmdb_changes.apply_change(actor, "INC-2026-000043", [{"code": "APP-EMS", "version": "3.3"}], AT)
         assert "change_key" in wrong_key.value.field_errors
         with pytest.raises(InvalidInput) as wrong_value:
-            cmdb.apply_change(
+            cmdb_changes.apply_change(
                 actor,
                 "CHG-2026-000043",
                 [

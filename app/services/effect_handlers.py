@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from app.models import ProcessInstance, User
-from app.services import cmdb, kedb, knowledge
+from app.services import cmdb_changes, kedb, knowledge
 from app.services.effects import effect
 
 
@@ -23,7 +23,7 @@ def known_error(actor: User, instance: ProcessInstance, data: dict[str, Any], no
 @effect("cmdb_update")
 def cmdb_update(actor: User, instance: ProcessInstance, data: dict[str, Any], now: datetime) -> None:
     """A change's CMDB update step: each CI it names gets a history entry under the change's key."""
-    cmdb.record_change_note(
+    cmdb_changes.record_change_note(
         actor,
         instance.business_key,
         data.get("cmdb_cis") or [],

@@ -10,6 +10,7 @@ from app.errors import plain
 from app.services import forms as form_service
 from app.services import instances as instance_service
 from app.services.errors import InvalidInput, ProcessProblem
+from app.services.related import related_records
 from app.tasks import bp
 from app.tasks.formview import (
     auto_texts,
@@ -92,7 +93,7 @@ def instance(instance_id: int):
         instance=instance,
         entries=entries,
         open_tasks=open_tasks,
-        related=instance_service.related_records(current_user, instance),
+        related=related_records(current_user, instance),
     )
 
 

@@ -1,4 +1,4 @@
-"""Form values for each step of the cross-process scenarios (tests/test_scenarios.py).
+"""Form values for each step of the cross-process scenarios (tests/test_scenarios*.py).
 
 One dict per user task, named after the process and the element id; each fills exactly the form's required
 fields and the if/then rules of the path the scenario takes.

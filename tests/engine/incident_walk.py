@@ -1,14 +1,13 @@
 """The walker for incident.bpmn's path tests: constants, form data from forms/*.json, and ``Walk``.
 
 ``Walk`` drives one instance task by task through engine/ (no Flask), restoring every snapshot in a fresh
-Engine and checking lanes, roles, forms and the end event; test_incident_paths.py holds the paths.
-``FastForward`` repeats loop passes in memory for the 500-pass tests, and
-problem.bpmn's tests use the same helpers.
+Engine and checking lanes, roles, forms and the end event; test_incident_paths.py, test_incident_links.py and
+test_incident_loops.py hold the paths. problem.bpmn's tests use the same helpers, and
+fast_forward.FastForward repeats loop passes in memory for the 500-pass tests of both.
 """
 
 from __future__ import annotations
 
-import copy
 import json
 import re
 from dataclasses import dataclass, field
@@ -17,13 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from jsonschema import Draft202012Validator
-from SpiffWorkflow.bpmn.util.task import BpmnTaskIterator
-from SpiffWorkflow.util.task import TaskState
 
-import engine.engine as engine_module
 from engine import Engine, load_package
-from engine import snapshot as snapshots
-from engine.loader import specs_for
 
 ROOT = Path(__file__).resolve().parents[2]
 #: What the platform's SLA table gives the incident timers (app/services/sla.py); fixed here: no database.
@@ -301,99 +295,6 @@ class Walk:
         return self.result.completed_elements.count(element_id)
 
 
-# ---------------------------------------------------------------- engine stand-ins
-
-
-def _skip_finished_subprocesses(self: Any) -> Any:
-    """BpmnTaskIterator._next of SpiffWorkflow 3.2.0 with its check for finished subprocesses corrected.
-
-    The original tests ``task.state >= TaskState.FINISHED_MASK``, which a COMPLETED task (64 < 448) never
-    passes, so every query walks into every finished subprocess: each command costs time in proportion to all
-    earlier loop passes. Here ``task.state & TaskState.FINISHED_MASK`` skips them, as intended.
-    """
-    if not self.task_list:
-        raise StopIteration()
-    task = self.task_list.pop(0)
-    subprocess = task.workflow.top_workflow.subprocesses.get(task.id)
-    if (
-        (task._children or subprocess is not None)
-        and (task.state >= self.min_state or subprocess is not None)
-        and self.depth < self.max_depth
-        and task.task_spec.name != self.end_at_spec
-    ):
-        finished = task.state & TaskState.FINISHED_MASK and self.task_filter.state <= TaskState.FINISHED_MASK
-        subprocess_tasks = (
-            [] if subprocess is None or self.skip_subprocesses or finished else [subprocess.task_tree]
-        )
-        self.task_list = subprocess_tasks + task.children + self.task_list
-        self._update_depth(task)
-    elif self.task_list:
-        self._handle_leaf_depth(task)
-    return task
-
-
-class FastForward:
-    """Repeats loop passes in memory, for the 500-pass tests; use it as a context manager.
-
-    Through the public API every command restores and rewrites the whole snapshot, which grows with every
-    pass, and SpiffWorkflow 3.2.0 walks every finished pass on every query (see
-    ``_skip_finished_subprocesses``): 500 passes that way take many minutes. Inside the ``with`` block the
-    instance is restored once, tasks are completed on the SpiffWorkflow object with the engine's own step
-    function, and queries skip finished subprocesses. Loop bodies run in their own subprocess, so the steps
-    are the same either way. ``snapshot()`` hands the instance back; the caller then checks it with the
-    public API and SpiffWorkflow as shipped (a fresh Engine lists its open tasks), which is where a stalled
-    loop would show.
-    """
-
-    def __init__(self, package: Any, snapshot: str) -> None:
-        self.package = package
-        self.workflow = snapshots.load(snapshot, package, specs_for(package))
-        self.workflow.script_engine = incident_engine()._script_engine()
-        self._shipped = BpmnTaskIterator._next
-        #: names of the messages thrown so far (drained after every step, as the engine does)
-        self.sent: list[str] = []
-
-    def __enter__(self) -> FastForward:
-        BpmnTaskIterator._next = _skip_finished_subprocesses
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        BpmnTaskIterator._next = self._shipped
-
-    def open_tasks(self) -> list[str]:
-        """The element ids of the open (READY, manual) tasks, as engine.state.Reader finds them."""
-        return [t.task_spec.bpmn_id for t in self.workflow.get_tasks(state=TaskState.READY, manual=True)]
-
-    def do(self, element_id: str, data: dict[str, Any]) -> None:
-        """Complete the only open task, which must be ``element_id``, with ``data``."""
-        ready = self.workflow.get_tasks(state=TaskState.READY, manual=True)
-        assert [t.task_spec.bpmn_id for t in ready] == [element_id]
-        ready[0].data.update(copy.deepcopy(data))
-        ready[0].run()
-        engine_module._run(self.workflow)
-        self._drain()
-
-    def _drain(self) -> None:
-        self.sent.extend(event.event_definition.name for event in self.workflow.get_events())
-
-    def deliver(self, name: str, payload: dict[str, Any]) -> None:
-        """Deliver message ``name`` as Engine.deliver_message does (waiting catch, correlation, steps)."""
-        waiting = engine_module._waiting_message(self.workflow, name)
-        script_engine = self.workflow.script_engine
-        self.workflow.send_event(
-            engine_module._correlated_event(self.workflow, script_engine, waiting, payload)
-        )
-        engine_module._run(self.workflow)
-
-    def snapshot(self) -> str:
-        """The instance as a snapshot for the public API."""
-        return snapshots.dump(snapshots.attach(self.workflow, self.package))
-
-    def state(self) -> Any:
-        """What a fresh Engine sees in the snapshot (CommandResult of Engine.state)."""
-        return Engine().state(self.package, self.snapshot())
-
-
 def to_l1(walk: Walk) -> Walk:
     """Raise, record within remit, classify and route to support."""
     return walk.start().do("record_incident").do("classify_incident")
@@ -402,3 +303,34 @@ def to_l1(walk: Walk) -> Walk:
 def confirm_and_close(walk: Walk, **close: Any) -> Walk:
     """The requester confirms, the desk closes: the instance ends closed."""
     return walk.do("confirm_resolution").do("close_incident", **close).ended("end_closed")
+
+
+# ---------------------------------------------------------------- shared by the incident tests
+
+LINKS = {"request_change", "report_problem", "submit_knowledge", "request_problem"}
+CHANGE = {"needs_change": True, "change_summary": "更换证书管理方式", "change_wait": True}
+CHANGE_KEY = "CHG-2026-000007"
+
+
+def passes(walk: Walk, loop: str) -> int:
+    """How many passes a standard-loop subprocess made (history: the loop activity, then each pass)."""
+    return walk.passed(loop) - 1
+
+
+def change_completed(outcome: str, key: str = BUSINESS_KEY) -> dict:
+    """The change process's reply (docs/contracts.md)."""
+    return {"source_key": key, "change_key": CHANGE_KEY, "outcome": outcome}
+
+
+def unresolved_at_l3(walk: Walk) -> Walk:
+    """Escalated through every tier; third line cannot resolve it."""
+    to_l1(walk).do("investigate_l1", **escalate("l1")).do("investigate_l2", **escalate("l2"))
+    return walk.do("investigate_l3", **escalate("l3", "unresolved"))
+
+
+def waiting_for_change(package, **resolution) -> Walk:
+    """First line resolves with a change and waits for it: the RFC is out, the instance waits."""
+    walk = to_l1(Walk(package)).do("investigate_l1").do("resolve_l1", **{**CHANGE, **resolution})
+    [message] = walk.result.messages
+    assert (message.name, message.correlation) == ("change_requested", {"source_key": BUSINESS_KEY})
+    return walk.waits_for("wait_change", "change_completed", {"source_key": BUSINESS_KEY})

@@ -5,54 +5,36 @@ command a fresh Engine restores that snapshot and must see the same instance: op
 subscriptions. At every step the test checks which task is open, in which lane and role, with which form; at
 the end, the status and which end event was reached (closed or rejected). Form data is built from
 forms/*.json and validated against their schemas, so the process and its forms cannot drift apart unnoticed.
-Messages to other processes are checked by name, payload and correlation; replies are delivered as the
-platform delivers them. The loops are repeated 500 times.
+
+Here: the package, the paths through the tiers and back, the priority table. Messages to other processes and
+waiting for a change are in test_incident_links.py; the loops, repeated 500 times, in test_incident_loops.py.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
-from engine import Engine, MessageNotAccepted
+from engine import Engine
 from tests.engine.incident_walk import (
     BUSINESS_KEY,
     LANES,
+    LINKS,
     RESOLVED,
     TASKS,
-    FastForward,
     Walk,
     confirm_and_close,
     escalate,
     load_incident,
+    passes,
     to_l1,
+    unresolved_at_l3,
 )
-
-LINKS = {"request_change", "report_problem", "submit_knowledge", "request_problem"}
-CHANGE = {"needs_change": True, "change_summary": "更换证书管理方式", "change_wait": True}
-CHANGE_KEY = "CHG-2026-000007"
 
 
 @pytest.fixture(scope="module")
 def package():
     """The incident process, loaded once for the module."""
     return load_incident()
-
-
-@pytest.fixture
-def replies():
-    """Replies to catches inside the loop subprocess (engine/ correlates them with the loop's request)."""
-
-
-def passes(walk: Walk, loop: str) -> int:
-    """How many passes a standard-loop subprocess made (history: the loop activity, then each pass)."""
-    return walk.passed(loop) - 1
-
-
-def change_completed(outcome: str, key: str = BUSINESS_KEY) -> dict:
-    """The change process's reply (docs/contracts.md)."""
-    return {"source_key": key, "change_key": CHANGE_KEY, "outcome": outcome}
 
 
 # ---------------------------------------------------------------- the package
@@ -196,12 +178,6 @@ def test_third_line_resolves(package):
     assert "review_unresolved" not in walk.result.completed_elements
 
 
-def unresolved_at_l3(walk: Walk) -> Walk:
-    """Escalated through every tier; third line cannot resolve it."""
-    to_l1(walk).do("investigate_l1", **escalate("l1")).do("investigate_l2", **escalate("l2"))
-    return walk.do("investigate_l3", **escalate("l3", "unresolved"))
-
-
 def test_unresolved_goes_to_incident_manager_who_opens_a_problem_and_sends_it_back(package):
     """L3 unresolved -> incident manager opens a problem, sends it back to L3, which resolves it."""
     walk = unresolved_at_l3(Walk(package))
@@ -284,165 +260,6 @@ def test_desk_resolution_not_confirmed_goes_to_first_line(package):
     assert walk.passed("resolve_by_desk") == 1
 
 
-@pytest.mark.parametrize(
-    ("resolution", "close", "links", "messages"),
-    [
-        (
-            {"needs_change": True, "change_summary": "更换证书管理方式", "change_wait": False},
-            {},
-            {"request_change"},
-            ["change_requested"],
-        ),
-        (
-            {"root_cause_known": False, "root_cause": None, "resolution_type": "workaround"},
-            {},
-            {"report_problem"},
-            ["problem_requested"],
-        ),
-        (
-            {
-                "needs_change": True,
-                "change_summary": "升级认证服务",
-                "change_wait": False,
-                "root_cause_known": False,
-                "root_cause": None,
-            },
-            {},
-            {"request_change", "report_problem"},
-            ["change_requested", "problem_requested"],
-        ),
-        (
-            {},
-            {
-                "propose_knowledge": True,
-                "knowledge_category": "application",
-                "knowledge_body": "证书过期导致",
-            },
-            {"submit_knowledge"},
-            ["knowledge_submitted"],
-        ),
-    ],
-    ids=["needs_change", "root_cause_unknown", "both", "propose_knowledge"],
-)
-def test_links_to_other_processes(package, resolution, close, links, messages):
-    """The change, problem and knowledge messages are thrown exactly when the forms ask for them."""
-    walk = to_l1(Walk(package)).do("investigate_l1").do("resolve_l1", **resolution)
-    confirm_and_close(walk, **close)
-    assert {e for e in walk.result.completed_elements if e in LINKS} == links
-    assert [m.name for m in walk.sent] == messages
-    for message in walk.sent:
-        assert message.correlation == {"source_key": BUSINESS_KEY}
-        assert message.payload["source_key"] == BUSINESS_KEY
-        assert message.payload["source_process"] == "incident"
-
-
-def test_payloads_follow_the_message_catalogue(package):
-    """change_requested, problem_requested and knowledge_submitted carry the catalogue's keys."""
-    walk = to_l1(Walk(package)).do("investigate_l1")
-    walk.do(
-        "resolve_l1",
-        needs_change=True,
-        change_summary="升级认证服务",
-        change_wait=False,
-        root_cause_known=False,
-        root_cause=None,
-    )
-    # the report to the incident manager is a notice; the incident goes on to the requester meanwhile
-    assert {"report_problem", "resolved_notice"} <= set(walk.result.completed_elements)
-    walk.open_task("confirm_resolution")
-    confirm_and_close(
-        walk,
-        propose_knowledge=True,
-        knowledge_category="application",
-        knowledge_body="重启认证服务可临时恢复",
-    )
-    change, problem, knowledge = walk.sent
-    assert change.payload == {
-        "source_key": BUSINESS_KEY,
-        "source_process": "incident",
-        "title": f"邮件系统无法登录（事件 {BUSINESS_KEY}）",
-        "description": "升级认证服务",
-        "reason": f"解决事件 {BUSINESS_KEY}：{RESOLVED['resolution']}",
-        "affected_cis": ["APP-MAIL-01"],
-    }
-    assert problem.payload == {
-        "source_key": BUSINESS_KEY,
-        "source_process": "incident",
-        "title": "邮件系统无法登录",
-        "description": f"根本原因未明。症状：登录时提示 500 错误；处理：{RESOLVED['resolution']}",
-        "affected_cis": ["APP-MAIL-01"],
-        "priority": "P3",
-    }
-    assert knowledge.payload == {
-        "source_key": BUSINESS_KEY,
-        "source_process": "incident",
-        "title": "邮件系统无法登录",
-        "body": "重启认证服务可临时恢复",
-        "category": "application",
-    }
-
-
-# ---------------------------------------------------------------- waiting for a change
-
-
-def waiting_for_change(package, **resolution) -> Walk:
-    """First line resolves with a change and waits for it: the RFC is out, the instance waits."""
-    walk = to_l1(Walk(package)).do("investigate_l1").do("resolve_l1", **{**CHANGE, **resolution})
-    [message] = walk.result.messages
-    assert (message.name, message.correlation) == ("change_requested", {"source_key": BUSINESS_KEY})
-    return walk.waits_for("wait_change", "change_completed", {"source_key": BUSINESS_KEY})
-
-
-def test_change_succeeds_and_the_requester_confirms(package, replies):
-    """The awaited change succeeds: the requester confirms, the desk closes."""
-    walk = waiting_for_change(package).deliver("change_completed", change_completed("success"))
-    task = walk.open_task("confirm_resolution")
-    assert task.data["change_result"] == change_completed("success")
-    assert task.data["confirmation"] == "pending"
-    confirm_and_close(walk)
-    assert walk.passed("evaluate_change_outcome") == 1 and walk.passed("investigate_l1") == 1
-
-
-@pytest.mark.parametrize("outcome", ["failed", "rejected"])
-def test_change_failed_or_rejected_goes_back_to_first_line(package, replies, outcome):
-    """A failed or rejected change sends it back to first-line investigation, not to confirmation."""
-    walk = waiting_for_change(package).deliver("change_completed", change_completed(outcome))
-    assert "end_cycle_change_failed" in walk.result.completed_elements
-    assert "confirm_resolution" not in walk.result.completed_elements
-    task = walk.open_task("investigate_l1")
-    assert (
-        task.data["change_result"]["outcome"] == outcome and task.data["change_summary"] == "更换证书管理方式"
-    )
-    walk.do("investigate_l1").do("resolve_l1")  # a fix without a change this time
-    confirm_and_close(walk)
-    assert passes(walk, "resolution_cycle") == 2 and walk.passed("request_change") == 1
-
-
-def test_desk_change_fails_then_first_line_resolves(package, replies):
-    """The desk's own fix needs a change that fails: the next pass goes to first line, not the desk."""
-    walk = Walk(package).start().do("record_incident").do("classify_incident", desk_decision="resolve")
-    walk.do("resolve_by_desk", **CHANGE).deliver("change_completed", change_completed("failed"))
-    walk.do("investigate_l1").do("resolve_l1")
-    confirm_and_close(walk)
-    assert walk.passed("resolve_by_desk") == 1
-
-
-def test_reply_of_another_incident_is_refused(package, replies):
-    """change_completed correlates on source_key: a reply for another incident does not reach this one."""
-    walk = waiting_for_change(package)
-    with pytest.raises(MessageNotAccepted, match="does not correlate"):
-        walk.deliver("change_completed", change_completed("success", key="INC-2026-999999"))
-    walk.deliver("change_completed", change_completed("success")).open_task("confirm_resolution")
-
-
-def test_a_reply_to_a_catch_inside_the_loop_is_correlated_with_the_loop_s_request(package):
-    """The request thrown inside the loop body sets the values its reply must match."""
-    walk = to_l1(Walk(package)).do("investigate_l1").do("resolve_l1", **CHANGE)
-    [subscription] = walk.result.subscriptions
-    assert subscription.correlation == {"source_key": BUSINESS_KEY}
-    walk.deliver("change_completed", change_completed("success"))
-
-
 # ---------------------------------------------------------------- priority (DMN)
 
 
@@ -477,93 +294,3 @@ def test_snapshot_survives_restore_midway(package):
     assert other.result.completed_elements[: len(walk.result.completed_elements)] == (
         walk.result.completed_elements
     )
-
-
-# ---------------------------------------------------------------- 500 passes of each loop
-
-REPEAT = 500
-NOT_RESOLVED = {"confirmation": "not_resolved", "satisfaction": "dissatisfied", "feedback": "仍然无法登录"}
-
-
-def still_open(forward: FastForward, element_id: str) -> None:
-    """After the passes, SpiffWorkflow as shipped and a fresh Engine both still find the next task."""
-    assert forward.open_tasks() == [element_id]
-    assert [t.element_id for t in forward.state().open_tasks] == [element_id]
-
-
-def closed(forward: FastForward) -> Any:
-    """The instance ended at end_closed (checked by a fresh Engine); returns its state."""
-    state = forward.state()
-    assert state.status == "completed" and state.open_tasks == []
-    assert [e for e in state.completed_elements if e in Walk.ENDS] == ["end_closed"]
-    return state
-
-
-@pytest.mark.slow
-def test_requester_not_satisfied_500_times(package):
-    """The resolution cycle repeats 500 times (first line, every time) and the incident still closes."""
-    walk = to_l1(Walk(package))
-    data = {
-        "investigate_l1": walk.form_data("incident_investigate_l1.json", "l1", {}),
-        "resolve_l1": walk.form_data("incident_resolve_l1.json", "l1", {}),
-        "confirm_resolution": walk.form_data("incident_confirm.json", "alice", NOT_RESOLVED),
-        "close_incident": walk.form_data("incident_close.json", "desk", {}),
-    }
-    with FastForward(package, walk.result.snapshot) as forward:
-        for _ in range(REPEAT):
-            for element in ("investigate_l1", "resolve_l1", "confirm_resolution"):
-                forward.do(element, data[element])
-    still_open(forward, "investigate_l1")
-    forward.do("investigate_l1", data["investigate_l1"])
-    forward.do("resolve_l1", data["resolve_l1"])
-    forward.do("confirm_resolution", {**data["confirm_resolution"], "confirmation": "confirmed"})
-    forward.do("close_incident", data["close_incident"])
-    state = closed(forward)
-    assert state.completed_elements.count("confirm_resolution") == REPEAT + 1
-    assert state.completed_elements.count("end_cycle_reopened") == REPEAT
-
-
-@pytest.mark.slow
-def test_manager_sends_back_to_third_line_500_times(package):
-    """Third line and the incident manager's review repeat 500 times; then the manager closes it."""
-    walk = unresolved_at_l3(Walk(package))
-    review = walk.form_data("incident_manager_review.json", "im", {})
-    investigate = walk.form_data("incident_investigate_l3.json", "vendor", escalate("l3", "unresolved"))
-    with FastForward(package, walk.result.snapshot) as forward:
-        for _ in range(REPEAT):
-            forward.do("review_unresolved", review)
-            forward.do("investigate_l3", investigate)
-    still_open(forward, "review_unresolved")
-    forward.do("review_unresolved", {**review, "manager_decision": "close_unresolved"})
-    forward.do(
-        "close_incident", walk.form_data("incident_close.json", "desk", {"closure_code": "unresolved"})
-    )
-    state = closed(forward)
-    assert state.completed_elements.count("review_unresolved") == REPEAT + 1
-    assert state.completed_elements.count("end_l3_reinvestigate") == REPEAT
-
-
-@pytest.mark.slow
-def test_awaited_change_fails_500_times(package, replies):
-    """The change the incident waits for fails 500 times: back to first line every time; then it succeeds."""
-    walk = waiting_for_change(package)
-    for _ in range(2):  # through the public API first: reply, back to first line, RFC again
-        walk.deliver("change_completed", change_completed("failed"))
-        walk.do("investigate_l1").do("resolve_l1", **CHANGE)
-    investigate = walk.form_data("incident_investigate_l1.json", "l1", {})
-    resolve = walk.form_data("incident_resolve_l1.json", "l1", CHANGE)
-    with FastForward(package, walk.result.snapshot) as forward:
-        for _ in range(REPEAT - 2):
-            forward.deliver("change_completed", change_completed("failed"))
-            forward.do("investigate_l1", investigate)
-            forward.do("resolve_l1", resolve)
-    state = forward.state()
-    assert [(s.element_id, s.correlation) for s in state.subscriptions] == [
-        ("wait_change", {"source_key": BUSINESS_KEY})
-    ]
-    forward.deliver("change_completed", change_completed("success"))
-    forward.do("confirm_resolution", walk.form_data("incident_confirm.json", "alice", {}))
-    forward.do("close_incident", walk.form_data("incident_close.json", "desk", {}))
-    state = closed(forward)
-    assert state.completed_elements.count("request_change") == REPEAT + 1
-    assert state.completed_elements.count("end_cycle_change_failed") == REPEAT

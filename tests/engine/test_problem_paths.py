@@ -1,10 +1,11 @@
 """Every path of processes/problem.bpmn, walked task by task through engine/ (no Flask).
 
-The walker is incident_walk.Walk with this process's lanes, tasks, actors and form data: each command
-takes the snapshot the previous one returned, and after every command a fresh Engine restores it and must
-see the same instance. At every step the test checks which task is open, in which lane and role, with which
-form; at the end, which end event was reached and which messages left the instance (name, payload,
-correlation).
+The walker is problem_walk.ProblemWalk, incident_walk.Walk with this process's lanes, tasks, actors and form
+data: each command takes the snapshot the previous one returned, and after every command a fresh Engine
+restores it and must see the same instance. At every step the test checks which task is open, in which lane
+and role, with which form; at the end, which end event was reached and which messages left the instance
+(name, payload, correlation). The solution cycle (changes, failed fixes, 500 passes) is in
+test_problem_solution_cycle.py.
 
 The two ways in: the start task 提出问题请求 (a proactive problem, by the problem manager) and the message
 problem_requested from an incident (the platform starts the instance with the payload as data, then delivers
@@ -13,148 +14,26 @@ the message). Only the second is answered with problem_closed.
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
-from engine import MessageNotAccepted
-from tests.engine.incident_walk import (
-    NOW,
-    FastForward,
-    Walk,
-    load_process,
+from tests.engine.incident_walk import NOW, load_process
+from tests.engine.problem_walk import (
+    BASE,
+    FROM_INCIDENT,
+    INCIDENT_KEY,
+    LANES,
+    PROBLEM_KEY,
+    TASKS,
+    ProblemWalk,
+    passes,
+    to_solution,
 )
-
-PROBLEM_KEY = "PRB-2026-000042"
-INCIDENT_KEY = "INC-2026-000123"
-CHANGE_KEY = "CHG-2026-000009"
-
-LANES = {
-    "problem_manager": "问题管理组长 (problem_manager)",
-    "problem_analyst": "问题分析员 (problem_analyst)",
-    "problem_expert": "问题分析专家 (problem_expert)",
-    "service_desk": "服务台 (service_desk)",
-}
-TASKS = {
-    "propose_problem": ("problem_manager", "problem_propose.json"),
-    "record_problem": ("problem_manager", "problem_record.json"),
-    "classify_problem": ("problem_analyst", "problem_classify.json"),
-    "assign_experts": ("problem_manager", "problem_assign.json"),
-    "investigate_problem": ("problem_expert", "problem_investigate.json"),
-    "evaluate_solution": ("problem_manager", "problem_evaluate.json"),
-    "implement_solution": ("problem_expert", "problem_implement.json"),
-    "close_problem": ("service_desk", "problem_close.json"),
-}
-ACTORS = {
-    "problem_manager": "pm",
-    "problem_analyst": "analyst",
-    "problem_expert": "expert1",
-    "service_desk": "desk",
-}
-BASE: dict[str, dict[str, Any]] = {
-    "problem_propose.json": {
-        "title": "认证服务间歇性失败",
-        "description": "近一个月多起登录失败事件，原因未明",
-        "affected_cis": ["APP-MAIL-01"],
-        "source_process": "proactive",
-    },
-    "problem_record.json": {
-        "title": "认证服务间歇性失败",
-        "reporter": "pm",
-        "contact": "13800000000",
-        "occurred_at": "2026-03-02T08:15:00+08:00",
-        "affected_cis": ["APP-MAIL-01"],
-        "symptoms": "登录时间歇性返回 500",
-        "error_codes": "HTTP 500",
-        "impact": "medium",
-        "impact_basis": "actual",
-        "status": "in_progress",
-        "major_business_impact": False,
-        "problem_accepted": True,
-    },
-    "problem_classify.json": {"problem_category": "application", "problem_severity": "high"},
-    "problem_assign.json": {"assigned_expert": "expert1", "supporting_experts": "expert2"},
-    "problem_investigate.json": {
-        "diagnosis": "证书轮换脚本失败",
-        "root_cause_found": True,
-        "root_cause": "证书轮换脚本未处理中间证书",
-        "workaround": "手动更新证书并重启认证服务",
-    },
-    "problem_evaluate.json": {
-        "required_resources": "一名专家半天",
-        "solution": "修复证书轮换脚本",
-        "needs_change": False,
-    },
-    "problem_implement.json": {
-        "implementation_notes": "脚本已修复并验证",
-        "implementation_result": "success",
-    },
-    "problem_close.json": {
-        "closure_confirmed": True,
-        "problem_resolution": "证书轮换脚本已修复",
-        "closure_code": "resolved",
-        "propose_knowledge": False,
-    },
-}
-FROM_INCIDENT = {
-    "source_key": INCIDENT_KEY,
-    "source_process": "incident",
-    "title": "邮件系统无法登录",
-    "description": "认证服务间歇性失败",
-    "affected_cis": ["APP-MAIL-01"],
-    "priority": "P2",
-}
-CHANGE = {
-    "needs_change": True,
-    "change_title": "修复证书轮换脚本",
-    "change_description": "更新脚本以处理中间证书",
-    "change_reason": "消除认证服务间歇性失败的根本原因",
-}
-
-
-class ProblemWalk(Walk):
-    """incident_walk.Walk for problem.bpmn."""
-
-    PROCESS_ID = "problem"
-    TASKS = TASKS
-    LANES = LANES
-    ACTORS = ACTORS
-    BASE = BASE
-    START_FORM = "problem_propose.json"
-    START_ROLE = "problem_manager"
-    START_TASK = "propose_problem"
-    ENDS = ("end_closed", "end_not_accepted")
-    BUSINESS_KEY = PROBLEM_KEY
 
 
 @pytest.fixture(scope="module")
 def package():
     """The problem process, loaded once for the module."""
     return load_process("problem")
-
-
-@pytest.fixture
-def replies():
-    """Replies to catches inside the loop subprocess (engine/ correlates them with the loop's request)."""
-
-
-def change_completed(outcome: str, key: str = PROBLEM_KEY) -> dict:
-    """The change process's reply (docs/contracts.md)."""
-    return {"source_key": key, "change_key": CHANGE_KEY, "outcome": outcome}
-
-
-def to_solution(walk: ProblemWalk, **investigation: Any) -> ProblemWalk:
-    """Recorded, classified, assigned, investigated: solution evaluation is open."""
-    walk.do("record_problem").do("classify_problem").do("assign_experts").do(
-        "investigate_problem", **investigation
-    )
-    walk.open_task("evaluate_solution")
-    return walk
-
-
-def passes(walk: Walk, loop: str) -> int:
-    """How many passes a standard-loop subprocess made (history: the loop activity, then each pass)."""
-    return walk.passed(loop) - 1
 
 
 # ---------------------------------------------------------------- the package
@@ -296,124 +175,3 @@ def test_knowledge_proposed_at_closure(package):
             "category": "application",
         },
     )
-
-
-# ---------------------------------------------------------------- the solution cycle
-
-
-def waiting_for_change(walk: ProblemWalk) -> ProblemWalk:
-    """The manager decides on a change: the RFC goes out and the instance waits for its outcome."""
-    to_solution(walk).do("evaluate_solution", **CHANGE)
-    [message] = walk.result.messages
-    assert (message.name, message.correlation, message.payload) == (
-        "change_requested",
-        {"source_key": PROBLEM_KEY},
-        {
-            "source_key": PROBLEM_KEY,
-            "source_process": "problem",
-            "title": CHANGE["change_title"],
-            "description": CHANGE["change_description"],
-            "reason": CHANGE["change_reason"],
-            "affected_cis": ["APP-MAIL-01"],
-        },
-    )
-    return walk.waits_for("wait_change", "change_completed", {"source_key": PROBLEM_KEY})
-
-
-def test_change_succeeds_then_the_desk_closes(package, replies):
-    """Solved by a change: after change_completed (success) the service desk confirms and closes."""
-    walk = waiting_for_change(ProblemWalk(package).start_by_message("problem_requested", FROM_INCIDENT))
-    walk.deliver("change_completed", change_completed("success"))
-    assert walk.open_task("close_problem").data["change_result"] == change_completed("success")
-    walk.do("close_problem").ended("end_closed")
-    assert "implement_solution" not in walk.result.completed_elements
-    assert [m.name for m in walk.sent] == ["change_requested", "problem_closed"]
-
-
-@pytest.mark.parametrize("outcome", ["failed", "rejected"])
-def test_change_failed_or_rejected_goes_back_to_evaluation(package, replies, outcome):
-    """A failed or rejected change: back to solution evaluation, which then chooses the expert's fix."""
-    walk = waiting_for_change(ProblemWalk(package).start())
-    walk.deliver("change_completed", change_completed(outcome))
-    assert "end_change_failed" in walk.result.completed_elements
-    task = walk.open_task("evaluate_solution")
-    assert task.data["change_result"]["outcome"] == outcome
-    walk.do("evaluate_solution", solution="先由专家临时修复").do("implement_solution").do("close_problem")
-    walk.ended("end_closed")
-    assert passes(walk, "solution_cycle") == 2
-
-
-def test_reply_of_another_record_is_refused(package, replies):
-    """change_completed correlates on source_key: a reply meant for another record does not reach this one."""
-    walk = waiting_for_change(ProblemWalk(package).start())
-    with pytest.raises(MessageNotAccepted, match="does not correlate"):
-        walk.deliver("change_completed", change_completed("success", key=INCIDENT_KEY))
-
-
-def test_implementation_failed_goes_back_to_evaluation(package):
-    """The expert's implementation does not work: back to solution evaluation."""
-    walk = to_solution(ProblemWalk(package).start()).do("evaluate_solution")
-    walk.do("implement_solution", implementation_result="failed", implementation_notes="重启后仍失败")
-    assert "end_implementation_failed" in walk.result.completed_elements
-    assert walk.open_task("evaluate_solution").data["implementation_notes"] == "重启后仍失败"
-    walk.do("evaluate_solution").do("implement_solution").do("close_problem").ended("end_closed")
-    assert walk.passed("implement_solution") == 2
-
-
-def test_desk_cannot_confirm_goes_back_to_evaluation(package):
-    """The service desk cannot confirm the problem is resolved: back to solution evaluation."""
-    walk = to_solution(ProblemWalk(package).start()).do("evaluate_solution").do("implement_solution")
-    walk.do(
-        "close_problem",
-        closure_confirmed=False,
-        closure_feedback="同类事件仍在发生",
-        problem_resolution=None,
-        closure_code=None,
-    )
-    assert "end_solution_reopened" in walk.result.completed_elements
-    assert walk.open_task("evaluate_solution").data["closure_feedback"] == "同类事件仍在发生"
-    walk.do("evaluate_solution").do("implement_solution").do("close_problem").ended("end_closed")
-    assert walk.passed("close_problem") == 2
-
-
-@pytest.mark.slow
-def test_solution_cycle_500_times(package, replies):
-    """Evaluation, implementation, closure repeat 500 times (failed changes, failed fixes, not confirmed)."""
-    walk = to_solution(ProblemWalk(package).start_by_message("problem_requested", FROM_INCIDENT))
-
-    evaluate = walk.form_data("problem_evaluate.json", "pm", {})
-    change = walk.form_data("problem_evaluate.json", "pm", CHANGE)
-    failed = walk.form_data("problem_implement.json", "expert1", {"implementation_result": "failed"})
-    done = walk.form_data("problem_implement.json", "expert1", {})
-    not_confirmed = walk.form_data(
-        "problem_close.json",
-        "desk",
-        {
-            "closure_confirmed": False,
-            "closure_feedback": "仍有事件",
-            "problem_resolution": None,
-            "closure_code": None,
-        },
-    )
-    with FastForward(package, walk.result.snapshot) as forward:
-        for n in range(500):
-            if n % 3 == 0:
-                forward.do("evaluate_solution", change)
-                forward.deliver("change_completed", change_completed("failed" if n % 2 else "rejected"))
-            elif n % 3 == 1:
-                forward.do("evaluate_solution", evaluate)
-                forward.do("implement_solution", failed)
-            else:
-                forward.do("evaluate_solution", evaluate)
-                forward.do("implement_solution", done)
-                forward.do("close_problem", not_confirmed)
-    assert forward.open_tasks() == ["evaluate_solution"]
-    assert [t.element_id for t in forward.state().open_tasks] == ["evaluate_solution"]
-    forward.do("evaluate_solution", evaluate)
-    forward.do("implement_solution", done)
-    forward.do("close_problem", walk.form_data("problem_close.json", "desk", {}))
-    state = forward.state()
-    assert state.status == "completed"
-    assert state.completed_elements.count("evaluate_solution") == 501
-    assert state.completed_elements.count("end_change_failed") == 167
-    assert forward.sent == ["change_requested"] * 167 + ["problem_closed"]

@@ -1,5 +1,5 @@
-"""The walker for change_emergency.bpmn's path tests: constants, form data from forms/*.json, ``Walk``, and
-the rebuild loop's drivers (through the public API, and in memory for the 500-pass test).
+"""The walker for change_emergency.bpmn's path tests: constants, form data, ``Walk`` (walk.ProcessWalk for
+this process), and the rebuild loop (through the public API; walk.run_in_memory for the 500-pass test).
 
 test_change_emergency_paths.py holds the ways in and their replies, test_change_emergency_build.py the build,
 test, back-out loop.
@@ -7,25 +7,19 @@ test, back-out loop.
 
 from __future__ import annotations
 
-import copy
-import json
-from dataclasses import dataclass, field
-from functools import cache
-from pathlib import Path
 from typing import Any
 
-from jsonschema import Draft202012Validator
-from SpiffWorkflow.util.task import TaskState
-
-from engine import Engine, load_package
-from engine import snapshot as snapshots
 from tests.engine.conformance import lane_role
+from tests.engine.walk import (  # noqa: F401 (the path tests import NS, ROOT, form, replies, run_in_memory here)
+    NS,
+    ROOT,
+    ProcessWalk,
+    form,
+    load_process,
+    replies,
+    run_in_memory,
+)
 
-ROOT = Path(__file__).resolve().parents[2]
-NS = {
-    "bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
-    "spiffworkflow": "http://spiffworkflow.org/bpmn/schema/1.0/core",
-}
 PROCESS = "change_emergency"
 START_MESSAGE = "emergency_change_requested"
 REPLY = "emergency_change_completed"
@@ -130,117 +124,30 @@ SHORT = {
 }
 
 
-@cache
-def form(name: str) -> dict[str, Any]:
-    """A form file of forms/."""
-    return json.loads((ROOT / "forms" / name).read_text(encoding="utf-8"))
-
-
-def form_data(
-    name: str, actor: str, overrides: dict[str, Any], base: dict[str, dict[str, Any]] = BASE
-) -> dict:
-    """What the platform passes for a submitted form: base data, overrides, auto fields; validated."""
-    data = {k: v for k, v in {**base[name], **overrides}.items() if v is not None}
-    autos = {"actor": actor, "now": NOW, "business_key": BUSINESS_KEY}
-    for fld in form(name)["fields"]:
-        if "auto" in fld:
-            data[fld["name"]] = autos[fld["auto"]]
-    errors = sorted(e.message for e in Draft202012Validator(form(name)["schema"]).iter_errors(data))
-    assert not errors, f"test data for {name} is invalid: {errors}"
-    return data
-
-
 def load_change_emergency():
     """The process, loaded and linted as the platform loads it (its own file, DMNs from processes/)."""
-    forms = {p.name for p in (ROOT / "forms").glob("*.json")}
-    return load_package(
-        ROOT / "processes" / f"{PROCESS}.bpmn", ROOT / "processes", forms=forms, lane_role=lane_role
-    )
+    return load_process(PROCESS, lane_role=lane_role)
 
 
-@dataclass
-class Walk:
-    """One instance driven command by command, restoring every returned snapshot on a fresh Engine."""
+class Walk(ProcessWalk):
+    """ProcessWalk for change_emergency.bpmn: started by hand or by emergency_change_requested."""
 
-    package: Any
-    engine: Engine = field(default_factory=Engine)
-    result: Any = None
-    done: list[str] = field(default_factory=list)
-    messages: list[Any] = field(default_factory=list)
-
-    def _took(self, result: Any) -> None:
-        self.result = result
-        self.messages.extend(result.messages)
-        self.check_snapshot()
-
-    def check_snapshot(self) -> None:
-        """A fresh Engine restoring the last snapshot sees the same instance."""
-        restored = Engine().state(self.package, self.result.snapshot)
-        assert restored.status == self.result.status
-        assert [(t.task_id, t.element_id) for t in restored.open_tasks] == [
-            (t.task_id, t.element_id) for t in self.result.open_tasks
-        ]
-        assert restored.completed_elements == self.result.completed_elements
-
-    def start(self, **overrides: Any) -> Walk:
-        """A change analyst raises the request by hand: the start form completes the start task."""
-        data = form_data("change_emergency_request.json", ACTORS["change_analyst"], overrides)
-        data.update(
-            sys_business_key=BUSINESS_KEY, sys_started_by=ACTORS["change_analyst"], sys_started_at=NOW
-        )
-        self._took(self.engine.start(self.package, data))
-        self.done.append("request_emergency_change")
-        assert "request_emergency_change" in self.result.completed_elements
-        return self
-
-    def start_by_message(self, payload: dict[str, Any]) -> Walk:
-        """Another process asks: the platform starts on the message (payload as data), then delivers it."""
-        data = dict(payload, sys_business_key=BUSINESS_KEY, sys_started_by="system", sys_started_at=NOW)
-        first = self.engine.start(self.package, data, message=START_MESSAGE)
-        assert first.open_tasks == []
-        assert [(s.element_id, s.name) for s in first.subscriptions] == [("request_received", START_MESSAGE)]
-        self._took(first)
-        self._took(self.engine.deliver_message(self.package, first.snapshot, START_MESSAGE, payload))
-        assert "request_received" in self.result.completed_elements
-        assert "request_emergency_change" not in self.result.completed_elements
-        return self
-
-    def open_task(self, element_id: str) -> Any:
-        """Assert ``element_id`` is the only open task, in its role's lane, with its form; return it."""
-        assert self.result.status == "running"
-        assert [t.element_id for t in self.result.open_tasks] == [element_id], (
-            f"after {self.done} expected {element_id} open"
-        )
-        task = self.result.open_tasks[0]
-        role, form_name = TASKS[element_id]
-        assert (task.role, task.lane, task.form) == (role, LANES[role], form_name)
-        return task
-
-    def do(self, element_id: str, base: dict[str, dict[str, Any]] = BASE, **overrides: Any) -> Walk:
-        """Complete the open task ``element_id`` with its form's data (plus overrides)."""
-        task = self.open_task(element_id)
-        data = form_data(task.form, ACTORS[task.role], overrides, base)
-        self._took(self.engine.complete_task(self.package, self.result.snapshot, task.task_id, data))
-        self.done.append(element_id)
-        return self
-
-    def ended(self, end_event: str) -> Walk:
-        """Assert the instance completed at ``end_event`` and no task is left open."""
-        assert self.result.status == "completed"
-        assert self.result.open_tasks == [] and self.result.subscriptions == []
-        assert [e for e in self.result.completed_elements if e in ENDS] == [end_event]
-        facts = [(f.kind, f.element_id) for f in self.result.facts]
-        assert ("event_reached", end_event) in facts and ("ended", PROCESS) in facts
-        return self
-
-    def passed(self, element_id: str) -> int:
-        """How often ``element_id`` completed."""
-        return self.result.completed_elements.count(element_id)
+    PROCESS_ID = PROCESS
+    TASKS = TASKS
+    LANES = LANES
+    ACTORS = ACTORS
+    BASE = BASE
+    ENDS = ENDS
+    BUSINESS_KEY = BUSINESS_KEY
+    NOW = NOW
+    START_FORM = "change_emergency_request.json"
+    START_ROLE = "change_analyst"
+    START_TASK = "request_emergency_change"
+    START_MESSAGE = START_MESSAGE
+    MESSAGE_START = "request_received"
 
 
-def replies(walk: Walk) -> list[tuple[str, dict, dict]]:
-    """(name, correlation, payload) of every message the instance sent."""
-    return [(m.name, m.correlation, m.payload) for m in walk.messages]
+form_data = Walk.form_data
 
 
 def reply(outcome: str) -> tuple[str, dict, dict]:
@@ -273,25 +180,3 @@ def rebuild(walk: Walk, passes: int) -> Walk:
         walk.do("test_emergency_change", SHORT)
         walk.do("back_out_emergency_change", SHORT)
     return walk
-
-
-def run_in_memory(package: Any, snapshot: str, rounds: int, steps: list[tuple[str, dict]]) -> str:
-    """Drive ``rounds`` passes of the loop inside one restored workflow; return the snapshot after them.
-
-    Through the public API every command restores and stores the whole snapshot, and a standard loop keeps
-    each pass's subprocess in it (~10 KB a pass here), so 500 passes cost O(n^2): about 5 CPU minutes on the
-    2-core box. Here the engine's own restore runs once and each step is SpiffWorkflow's ``task.run`` +
-    ``do_engine_steps`` (what ``Engine.complete_task`` does; the loop body has no plain or script tasks),
-    looking for the open task in the current pass only. One snapshot at the end goes back to the public API.
-    """
-    workflow, _, _ = Engine()._restore(package, snapshot)
-    for index in range(rounds):
-        for element_id, data in steps:
-            current = next(reversed(workflow.subprocesses.values()))
-            [task] = current.get_tasks(state=TaskState.READY, manual=True)
-            assert task.task_spec.bpmn_id == element_id, (index, task.task_spec.bpmn_id)
-            task.data.update(copy.deepcopy(data))
-            task.run()
-            workflow.do_engine_steps()
-            assert not workflow.get_events()
-    return snapshots.dump(workflow)

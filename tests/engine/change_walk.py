@@ -9,14 +9,9 @@ test_change_loops.py.
 from __future__ import annotations
 
 import copy
-import json
-import re
-from dataclasses import dataclass, field
-from functools import cache
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
-from jsonschema import Draft202012Validator
 from SpiffWorkflow.bpmn import BpmnEvent
 from SpiffWorkflow.util.task import TaskState
 
@@ -25,9 +20,7 @@ from engine import snapshot as snapshots
 from engine.loader import specs_for
 from engine.script_engine import SafeScriptEngine, utc_now
 from engine.scripts import PlatformCall
-
-ROOT = Path(__file__).resolve().parents[2]
-FORMS_DIR = ROOT / "forms"
+from tests.engine.walk import FORMS_DIR, PROCESSES_DIR, ProcessWalk, lane_role
 
 LANES = {
     "requester": "变更请求者 (requester)",
@@ -139,37 +132,10 @@ BASE: dict[str, dict[str, Any]] = {
 }
 
 
-def lane_role(name: str) -> str | None:
-    """The role id in brackets at the end of a lane name, or a bare role id."""
-    match = re.search(r"\(([a-z][a-z0-9_]*)\)\s*$", name)
-    if match:
-        return match.group(1)
-    return name if re.fullmatch(r"[a-z][a-z0-9_]*", name) else None
-
-
-@cache
-def form(name: str) -> dict[str, Any]:
-    """A form file of forms/."""
-    return json.loads((FORMS_DIR / name).read_text(encoding="utf-8"))
-
-
-def form_data(name: str, actor: str, overrides: dict[str, Any]) -> dict[str, Any]:
-    """What the platform passes for a submitted form: base data, overrides, auto fields; validated."""
-    data = {**copy.deepcopy(BASE[name]), **overrides}
-    data = {k: v for k, v in data.items() if v is not None}
-    autos = {"actor": actor, "now": NOW, "business_key": KEY}
-    for fld in form(name)["fields"]:
-        if "auto" in fld:
-            data[fld["name"]] = autos[fld["auto"]]
-    errors = sorted(e.message for e in Draft202012Validator(form(name)["schema"]).iter_errors(data))
-    assert not errors, f"test data for {name} is invalid: {errors}"
-    return data
-
-
 def load_change():
     """The change process, loaded and linted like the platform loads it."""
     forms = {p.name for p in FORMS_DIR.glob("*.json")}
-    return load_directory(ROOT / "processes", forms=forms, lane_role=lane_role)["change"]
+    return load_directory(PROCESSES_DIR, forms=forms, lane_role=lane_role)["change"]
 
 
 def rejected(vote: str = "reject") -> dict[str, Any]:
@@ -177,36 +143,24 @@ def rejected(vote: str = "reject") -> dict[str, Any]:
     return {"cab_vote": vote, "cab_vote_comment": "风险过高"}
 
 
-@dataclass
-class Walk:
-    """One instance driven command by command, restoring every returned snapshot on a fresh Engine."""
+class Walk(ProcessWalk):
+    """ProcessWalk for change.bpmn: the start by change_requested, the CAB's votes."""
 
-    package: Any
-    engine: Engine = field(default_factory=Engine)
-    result: Any = None
-    sent: list[Any] = field(default_factory=list)
+    PROCESS_ID = "change"
+    TASKS = TASKS
+    LANES = LANES
+    ACTORS = ACTORS
+    BASE = BASE
+    ENDS = ENDS
+    BUSINESS_KEY = KEY
+    NOW = NOW
+    START_FORM = "change_submit_rfc.json"
+    START_ROLE = "requester"
+    START_TASK = "submit_rfc"
+    START_MESSAGE = "change_requested"
+    RESTORE_SUBSCRIPTIONS = True
 
-    def _took(self, result: Any) -> Walk:
-        restored = Engine().state(self.package, result.snapshot)
-        assert restored.status == result.status
-        assert [(t.task_id, t.element_id) for t in restored.open_tasks] == [
-            (t.task_id, t.element_id) for t in result.open_tasks
-        ]
-        assert restored.completed_elements == result.completed_elements
-        assert restored.subscriptions == result.subscriptions
-        self.result = result
-        self.sent.extend(result.messages)
-        return self
-
-    def start(self, **overrides: Any) -> Walk:
-        """The requester submits the RFC on the start form (the start task)."""
-        data = form_data("change_submit_rfc.json", ACTORS["requester"], overrides)
-        data.update(sys_business_key=KEY, sys_started_by=ACTORS["requester"], sys_started_at=NOW)
-        self._took(self.engine.start(self.package, data))
-        assert "submit_rfc" in self.result.completed_elements
-        return self
-
-    def start_by_message(self, **overrides: Any) -> Walk:
+    def start_by_message(self, **overrides: Any) -> Walk:  # type: ignore[override]
         """Another process sends change_requested; the platform starts and delivers it as it does."""
         payload = {
             "source_key": INCIDENT,
@@ -214,34 +168,7 @@ class Walk:
             **{k: RFC[k] for k in ("title", "description", "reason", "affected_cis")},
             **overrides,
         }
-        data = dict(payload, sys_business_key=KEY, sys_started_by="system", sys_started_at=NOW)
-        first = self.engine.start(self.package, data, message="change_requested")
-        assert first.open_tasks == [] and [s.name for s in first.subscriptions] == ["change_requested"]
-        self._took(self.engine.deliver_message(self.package, first.snapshot, "change_requested", payload))
-        assert "submit_rfc" not in self.result.completed_elements
-        return self
-
-    def tasks(self, element_id: str) -> list[Any]:
-        """The open tasks of ``element_id``, each checked for its lane, role and form."""
-        found = [t for t in self.result.open_tasks if t.element_id == element_id]
-        role, form_name = TASKS[element_id]
-        for task in found:
-            assert (task.role, task.lane, task.form) == (role, LANES[role], form_name)
-        return found
-
-    def open_task(self, element_id: str) -> Any:
-        """Assert ``element_id`` is the only open task; return it."""
-        assert self.result.status == "running"
-        assert [t.element_id for t in self.result.open_tasks] == [element_id], (
-            f"expected {element_id} open, got {[t.element_id for t in self.result.open_tasks]}"
-        )
-        return self.tasks(element_id)[0]
-
-    def do(self, element_id: str, **overrides: Any) -> Walk:
-        """Complete the open task ``element_id`` with its form's data (plus overrides)."""
-        task = self.open_task(element_id)
-        data = form_data(task.form, ACTORS[task.role], overrides)
-        return self._took(self.engine.complete_task(self.package, self.result.snapshot, task.task_id, data))
+        return super().start_by_message(payload)
 
     def vote(self, *votes: dict[str, Any] | str) -> Walk:
         """Every convened member votes, in the order of cab_members; each task is offered to its voter."""
@@ -256,28 +183,8 @@ class Walk:
             self._took(self.engine.complete_task(self.package, self.result.snapshot, task.task_id, data))
         return self
 
-    def deliver(self, name: str, **payload: Any) -> Walk:
-        """Deliver a reply message to the waiting instance."""
-        return self._took(self.engine.deliver_message(self.package, self.result.snapshot, name, payload))
 
-    def message(self, name: str) -> Any:
-        """The one message of that name the instance has sent so far."""
-        found = [m for m in self.sent if m.name == name]
-        assert len(found) == 1, f"{name}: {found}"
-        return found[0]
-
-    def ended(self, end_event: str) -> Walk:
-        """Assert the instance completed at ``end_event`` and no task is left open."""
-        assert self.result.status == "completed"
-        assert self.result.open_tasks == [] and self.result.subscriptions == []
-        assert [e for e in self.result.completed_elements if e in ENDS] == [end_event]
-        facts = [(f.kind, f.element_id) for f in self.result.facts]
-        assert ("event_reached", end_event) in facts and ("ended", "change") in facts
-        return self
-
-    def passed(self, element_id: str) -> int:
-        """How often ``element_id`` completed."""
-        return self.result.completed_elements.count(element_id)
+form_data = Walk.form_data
 
 
 def approved_minor(walk: Walk) -> Walk:

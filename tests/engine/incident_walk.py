@@ -8,18 +8,12 @@ fast_forward.FastForward repeats loop passes in memory for the 500-pass tests of
 
 from __future__ import annotations
 
-import json
-import re
 from dataclasses import dataclass, field
-from functools import cache
-from pathlib import Path
 from typing import Any
 
-from jsonschema import Draft202012Validator
+from engine import Engine
+from tests.engine.walk import ProcessWalk, load_process
 
-from engine import Engine, load_package
-
-ROOT = Path(__file__).resolve().parents[2]
 #: What the platform's SLA table gives the incident timers (app/services/sla.py); fixed here: no database.
 SLA_LOOKUPS = {
     "sla_duration": lambda priority, category, kind: "PT1H",
@@ -31,9 +25,6 @@ def incident_engine(**kwargs: Any) -> Engine:
     """An Engine with the SLA lookups the incident's timers call."""
     return Engine(lookups=SLA_LOOKUPS, **kwargs)
 
-
-PROCESSES_DIR = ROOT / "processes"
-FORMS_DIR = ROOT / "forms"
 
 LANES = {
     "requester": "事件请求者 (requester)",
@@ -130,51 +121,9 @@ for _tier in ("l1", "l2", "l3"):
     }
 
 
-def lane_role(name: str) -> str | None:
-    """The role id in brackets at the end of a lane name, or a bare role id."""
-    match = re.search(r"\(([a-z][a-z0-9_]*)\)\s*$", name)
-    if match:
-        return match.group(1)
-    return name if re.fullmatch(r"[a-z][a-z0-9_]*", name) else None
-
-
-@cache
-def form(name: str) -> dict[str, Any]:
-    """A form file of forms/."""
-    return json.loads((FORMS_DIR / name).read_text(encoding="utf-8"))
-
-
-def form_data(
-    name: str,
-    actor: str,
-    overrides: dict[str, Any],
-    base: dict[str, dict[str, Any]] | None = None,
-    business_key: str = BUSINESS_KEY,
-) -> dict[str, Any]:
-    """What the platform would pass for a submitted form: base data, overrides, auto fields; validated."""
-    data = {**(base or BASE)[name], **overrides}
-    data = {k: v for k, v in data.items() if v is not None}
-    autos = {"actor": actor, "now": NOW, "business_key": business_key}
-    for fld in form(name)["fields"]:
-        if "auto" in fld:
-            data[fld["name"]] = autos[fld["auto"]]
-    errors = sorted(e.message for e in Draft202012Validator(form(name)["schema"]).iter_errors(data))
-    assert not errors, f"test data for {name} is invalid: {errors}"
-    return data
-
-
 def escalate(tier: str, outcome: str = "escalate") -> dict[str, Any]:
     """Investigation data that hands the incident on (escalate, or unresolved at third line)."""
     return {f"{tier}_outcome": outcome, f"{tier}_solution": None, f"{tier}_escalation_reason": "超出本线能力"}
-
-
-def load_process(process_id: str):
-    """A process of processes/ with the DMN files it uses, loaded and linted like the platform loads it.
-
-    One file at a time (not load_directory), so another process being edited cannot break these tests.
-    """
-    forms = {p.name for p in FORMS_DIR.glob("*.json")}
-    return load_package(PROCESSES_DIR / f"{process_id}.bpmn", PROCESSES_DIR, forms=forms, lane_role=lane_role)
 
 
 def load_incident():
@@ -183,11 +132,8 @@ def load_incident():
 
 
 @dataclass
-class Walk:
-    """One instance driven command by command, restoring every returned snapshot on a fresh Engine.
-
-    The class attributes describe the process; problem.bpmn's tests subclass it with their own.
-    """
+class Walk(ProcessWalk):
+    """ProcessWalk for incident.bpmn (its engine has the SLA lookups); problem_walk subclasses it."""
 
     PROCESS_ID = "incident"
     TASKS = TASKS
@@ -199,100 +145,14 @@ class Walk:
     START_TASK = "raise_incident"
     ENDS = ("end_closed", "end_rejected")
     BUSINESS_KEY = BUSINESS_KEY
+    NOW = NOW
+    RESTORE_SUBSCRIPTIONS = True
 
-    package: Any
     engine: Engine = field(default_factory=incident_engine)
-    result: Any = None
-    done: list[str] = field(default_factory=list)
-    #: every message the instance threw so far, in order
-    sent: list[Any] = field(default_factory=list)
 
-    def _took(self, result: Any) -> None:
-        restored = Engine().state(self.package, result.snapshot)
-        assert restored.status == result.status
-        assert [(t.task_id, t.element_id) for t in restored.open_tasks] == [
-            (t.task_id, t.element_id) for t in result.open_tasks
-        ]
-        assert restored.completed_elements == result.completed_elements
-        assert restored.subscriptions == result.subscriptions
-        self.sent.extend(result.messages)
-        self.result = result
-
-    def sys_keys(self) -> dict[str, str]:
-        """The platform-set keys of a new instance."""
-        starter = "system" if self.START_ROLE is None else self.ACTORS[self.START_ROLE]
-        return {"sys_business_key": self.BUSINESS_KEY, "sys_started_by": starter, "sys_started_at": NOW}
-
-    def start(self, **overrides: Any) -> Walk:
-        """Start the instance by hand: the starter's form completes the start task."""
-        data = self.form_data(self.START_FORM, self.ACTORS[self.START_ROLE], overrides)
-        data.update(self.sys_keys())
-        self._took(self.engine.start(self.package, data))
-        self.done.append(self.START_TASK)
-        assert self.START_TASK in self.result.completed_elements
-        return self
-
-    def start_by_message(self, name: str, payload: dict[str, Any]) -> Walk:
-        """Start the instance as the platform does on a message: start(message=...), then deliver it."""
-        data = {**payload, **self.sys_keys(), "sys_started_by": "system"}
-        first = self.engine.start(self.package, data, message=name)
-        assert first.open_tasks == [] and [s.name for s in first.subscriptions] == [name]
-        self._took(first)
-        return self.deliver(name, payload)
-
-    def form_data(self, name: str, actor: str, overrides: dict[str, Any]) -> dict[str, Any]:
-        """Valid data for the form ``name``: this process's base data plus overrides and auto fields."""
-        return form_data(name, actor, overrides, self.BASE, self.BUSINESS_KEY)
-
-    def open_task(self, element_id: str) -> Any:
-        """Assert ``element_id`` is the only open task, in its role's lane, with its form; return it."""
-        assert self.result.status == "running"
-        found = [t.element_id for t in self.result.open_tasks]
-        assert found == [element_id], f"after {self.done} expected {element_id} open; found {found}"
-        task = self.result.open_tasks[0]
-        role, form_name = self.TASKS[element_id]
-        assert (task.role, task.lane, task.form) == (role, self.LANES[role], form_name)
-        return task
-
-    def do(self, element_id: str, **overrides: Any) -> Walk:
-        """Complete the open task ``element_id`` with its form's data (plus overrides)."""
-        task = self.open_task(element_id)
-        data = self.form_data(task.form, self.ACTORS[task.role], overrides)
-        self._took(self.engine.complete_task(self.package, self.result.snapshot, task.task_id, data))
-        self.done.append(element_id)
-        return self
-
-    def waits_for(self, element_id: str, name: str, correlation: dict[str, Any]) -> Walk:
-        """Assert the instance waits at ``element_id`` for ``name`` with that correlation; no task is open."""
-        assert self.result.status == "running" and self.result.open_tasks == []
-        assert [(s.element_id, s.name, s.correlation) for s in self.result.subscriptions] == [
-            (element_id, name, correlation)
-        ]
-        return self
-
-    def deliver(self, name: str, payload: dict[str, Any]) -> Walk:
-        """Deliver message ``name`` as the platform does after another instance threw it."""
-        self._took(self.engine.deliver_message(self.package, self.result.snapshot, name, payload))
-        self.done.append(f"<{name}>")
-        return self
-
-    def thrown(self, name: str) -> list[Any]:
-        """The messages named ``name`` the instance threw so far."""
-        return [m for m in self.sent if m.name == name]
-
-    def ended(self, end_event: str) -> Walk:
-        """Assert the instance completed at ``end_event`` and no task is left open."""
-        assert self.result.status == "completed"
-        assert self.result.open_tasks == [] and self.result.subscriptions == []
-        ends = [e for e in self.result.completed_elements if e in self.ENDS]
-        assert ends == [end_event]
-        facts = [(f.kind, f.element_id) for f in self.result.facts]
-        assert ("event_reached", end_event) in facts and ("ended", self.PROCESS_ID) in facts
-        return self
-
-    def passed(self, element_id: str) -> int:
-        """How often ``element_id`` completed."""
-        return self.result.completed_elements.count(element_id)
+    def start_by_message(self, name: str, payload: dict[str, Any]) -> Walk:  # type: ignore[override]
+        """Start as the platform does on message ``name``: start(message=...), then deliver it."""
+        return super().start_by_message(payload, name)
 
 
 def to_l1(walk: Walk) -> Walk:

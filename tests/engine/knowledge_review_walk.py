@@ -1,5 +1,6 @@
 """The walker for knowledge_review.bpmn's path tests: constants, form data from forms/*.json, the loaders
-(the process as shipped, or a variant of its text), ``Walk``, and the review loop's in-memory driver.
+(the process as shipped, or a variant of its text), ``Walk`` (walk.ProcessWalk for this process), and the
+review loop's in-memory driver.
 
 test_knowledge_review_paths.py holds the submissions and the review loop, test_knowledge_review_schedule.py
 the yearly evaluation.
@@ -7,24 +8,16 @@ the yearly evaluation.
 
 from __future__ import annotations
 
-import json
-import re
-from dataclasses import dataclass, field
-from functools import cache
-from pathlib import Path
 from typing import Any
 
-from jsonschema import Draft202012Validator
 from lxml import etree
 from SpiffWorkflow.util.task import TaskState
 
-from engine import Engine, load_package
+from engine import Engine
 from engine import snapshot as snapshots
+from tests.engine.walk import NS, PROCESSES_DIR, ProcessWalk, form, load_process, replies  # noqa: F401 (form)
 
-ROOT = Path(__file__).resolve().parents[2]
-PROCESSES = ROOT / "processes"
-FORMS_DIR = ROOT / "forms"
-BPMN_TEXT = (PROCESSES / "knowledge_review.bpmn").read_text(encoding="utf-8")
+BPMN_TEXT = (PROCESSES_DIR / "knowledge_review.bpmn").read_text(encoding="utf-8")
 KEY = "KNW-2026-000007"
 NOW = "2026-11-21T02:00:00+00:00"
 SCHEDULE = "R/2027-01-10T09:00:00+08:00/P1Y"
@@ -35,10 +28,6 @@ SCHEDULED = {
     "sys_started_by": "system",
     "sys_started_at": NOW,
     "sys_occurrence_at": NOW,
-}
-NS = {
-    "bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
-    "spiffworkflow": "http://spiffworkflow.org/bpmn/schema/1.0/core",
 }
 LANES = {
     "requester": "知识提交者 (requester)",
@@ -105,38 +94,9 @@ BASE: dict[str, dict[str, Any]] = {
 }
 
 
-def lane_role(name: str) -> str | None:
-    """The role id in brackets at the end of a lane name, or a bare role id."""
-    match = re.search(r"\(([a-z][a-z0-9_]*)\)\s*$", name)
-    return match.group(1) if match else (name if re.fullmatch(r"[a-z][a-z0-9_]*", name) else None)
-
-
-FORM_NAMES = {p.name for p in FORMS_DIR.glob("*.json")}
-
-
-@cache
-def form(name: str) -> dict[str, Any]:
-    """A form file of forms/."""
-    return json.loads((FORMS_DIR / name).read_text(encoding="utf-8"))
-
-
-def form_data(name: str, actor: str, overrides: dict[str, Any]) -> dict[str, Any]:
-    """What the platform passes for a submitted form: base data, overrides, auto fields; validated."""
-    data = {k: v for k, v in {**BASE[name], **overrides}.items() if v is not None}
-    autos = {"actor": actor, "now": NOW, "business_key": KEY}
-    for fld in form(name)["fields"]:
-        if "auto" in fld:
-            data[fld["name"]] = autos[fld["auto"]]
-    errors = sorted(e.message for e in Draft202012Validator(form(name)["schema"]).iter_errors(data))
-    assert not errors, f"test data for {name} is invalid: {errors}"
-    return data
-
-
 def load(text: str = BPMN_TEXT):
     """The process (or a variant of its text), loaded and linted like the platform loads it."""
-    return load_package(
-        text, PROCESSES, forms=FORM_NAMES, lane_role=lane_role, filename="knowledge_review.bpmn"
-    )
+    return load_process("knowledge_review", text)
 
 
 def without(text: str, *ids: str) -> str:
@@ -159,78 +119,38 @@ def without(text: str, *ids: str) -> str:
     return etree.tostring(root, encoding="unicode")
 
 
-@dataclass
-class Walk:
-    """One instance driven command by command, restoring every returned snapshot on a fresh Engine."""
+class Walk(ProcessWalk):
+    """ProcessWalk for knowledge_review.bpmn: by hand, by knowledge_submitted, or a scheduled evaluation."""
 
-    package: Any
-    engine: Engine = field(default_factory=Engine)
-    result: Any = None
-    messages: list = field(default_factory=list)
-
-    def _took(self, result: Any) -> None:
-        restored = Engine().state(self.package, result.snapshot)
-        assert restored.status == result.status
-        assert [(t.task_id, t.element_id) for t in restored.open_tasks] == [
-            (t.task_id, t.element_id) for t in result.open_tasks
-        ]
-        assert restored.completed_elements == result.completed_elements
-        self.messages.extend(result.messages)
-        self.result = result
+    PROCESS_ID = "knowledge_review"
+    TASKS = TASKS
+    LANES = LANES
+    ACTORS = ACTORS
+    BASE = BASE
+    ENDS = ENDS
+    BUSINESS_KEY = KEY
+    NOW = NOW
+    START_FORM = "knowledge_review_submit.json"
+    START_ROLE = "requester"
+    START_TASK = "submit_knowledge"
+    START_MESSAGE = MESSAGE
+    MESSAGE_START = "start_message"
+    ENDED_EMPTY = ()
 
     def by_hand(self, **overrides: Any) -> Walk:
         """Someone submits on the start form: the start task completes in the same command."""
-        data = form_data("knowledge_review_submit.json", ACTORS["requester"], overrides)
-        data.update(sys_business_key=KEY, sys_started_by=ACTORS["requester"], sys_started_at=NOW)
-        self._took(self.engine.start(self.package, data))
-        assert "submit_knowledge" in self.result.completed_elements
-        return self
+        return self.start(**overrides)
 
     def by_message(self, payload: dict[str, Any]) -> Walk:
         """As app/services/deliveries.py starts it: start for the message, then deliver the message."""
-        data = dict(payload, sys_business_key=KEY, sys_started_by="system", sys_started_at=NOW)
-        self._took(self.engine.start(self.package, data, message=MESSAGE))
-        assert self.result.open_tasks == []
-        assert [(s.element_id, s.name) for s in self.result.subscriptions] == [("start_message", MESSAGE)]
-        self._took(self.engine.deliver_message(self.package, self.result.snapshot, MESSAGE, payload))
-        assert "start_message" in self.result.completed_elements
-        assert "submit_knowledge" not in self.result.completed_elements
-        return self
+        return self.start_by_message(payload)
 
-    def scheduled(self) -> Walk:
+    def scheduled(self) -> Walk:  # type: ignore[override]
         """As app/services/schedules.py starts an occurrence: platform keys only, the start task left open."""
-        self._took(
-            self.engine.start(self.package, dict(SCHEDULED), complete_start_task=False, scheduled=True)
-        )
-        return self
+        return super().scheduled(occurrence=True, complete_start_task=False, scheduled=True)
 
-    def open_task(self, element_id: str) -> Any:
-        """Assert ``element_id`` is the only open task, in its role's lane, with its form; return it."""
-        assert self.result.status == "running"
-        assert [t.element_id for t in self.result.open_tasks] == [element_id]
-        task = self.result.open_tasks[0]
-        role, form_name = TASKS[element_id]
-        assert (task.role, task.lane, task.form) == (role, LANES[role], form_name)
-        return task
 
-    def do(self, element_id: str, **overrides: Any) -> Walk:
-        """Complete the open task ``element_id`` with its form's data (plus overrides)."""
-        task = self.open_task(element_id)
-        data = form_data(task.form, ACTORS[task.role], overrides)
-        self._took(self.engine.complete_task(self.package, self.result.snapshot, task.task_id, data))
-        return self
-
-    def ended(self, end_event: str) -> Walk:
-        """Assert the instance completed at ``end_event``."""
-        assert self.result.status == "completed" and self.result.open_tasks == []
-        assert [e for e in self.result.completed_elements if e in ENDS] == [end_event]
-        facts = [(f.kind, f.element_id) for f in self.result.facts]
-        assert ("event_reached", end_event) in facts and ("ended", "knowledge_review") in facts
-        return self
-
-    def passed(self, element_id: str) -> int:
-        """How often ``element_id`` completed."""
-        return self.result.completed_elements.count(element_id)
+form_data = Walk.form_data
 
 
 def to_review(walk: Walk) -> Walk:
@@ -249,9 +169,8 @@ def reply(outcome: str, source: dict[str, Any] = FROM_INCIDENT) -> tuple:
     return ("knowledge_reviewed", {"source_key": source["source_key"]}, payload)
 
 
-def sent(walk: Walk) -> list[tuple]:
-    """Every message the instance threw: (name, correlation, payload)."""
-    return [(m.name, m.correlation, m.payload) for m in walk.messages]
+#: Every message the instance threw: (name, correlation, payload).
+sent = replies
 
 
 # ---------------------------------------------------------------- the review loop, in memory

@@ -98,7 +98,7 @@ CHANGE = {
 
 
 class ProblemWalk(Walk):
-    """incident_walk.Walk for problem.bpmn."""
+    """incident_walk.Walk (a ProcessWalk) for problem.bpmn."""
 
     PROCESS_ID = "problem"
     TASKS = TASKS

@@ -1,30 +1,26 @@
-"""The walker for release.bpmn's path tests: constants, form data from forms/*.json, ``Walk``, and the
-loop drivers (through the public API, and in memory for the 500-pass tests).
+"""The walker for release.bpmn's path tests: constants, form data, ``Walk`` (walk.ProcessWalk for this
+process), and the loop drivers (through the public API; walk.run_in_memory for the 500-pass tests).
 
 test_release_paths.py holds the paths, test_release_loops.py the repeated loops.
 """
 
 from __future__ import annotations
 
-import copy
-import json
-from dataclasses import dataclass, field
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 from jsonschema import Draft202012Validator
-from SpiffWorkflow.util.task import TaskState
 
-from engine import Engine, load_package
-from engine import snapshot as snapshots
 from tests.engine.conformance import lane_role
+from tests.engine.walk import (  # noqa: F401 (the path tests import NS, ROOT, form, replies, run_in_memory here)
+    NS,
+    ROOT,
+    ProcessWalk,
+    form,
+    load_process,
+    replies,
+    run_in_memory,
+)
 
-ROOT = Path(__file__).resolve().parents[2]
-NS = {
-    "bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
-    "spiffworkflow": "http://spiffworkflow.org/bpmn/schema/1.0/core",
-}
 PROCESS = "release"
 START_MESSAGE = "release_requested"
 REPLY = "release_completed"
@@ -124,26 +120,6 @@ SHORT = {
 }
 
 
-@cache
-def form(name: str) -> dict[str, Any]:
-    """A form file of forms/."""
-    return json.loads((ROOT / "forms" / name).read_text(encoding="utf-8"))
-
-
-def form_data(
-    name: str, actor: str, overrides: dict[str, Any], base: dict[str, dict[str, Any]] = BASE
-) -> dict:
-    """What the platform passes for a submitted form: base data, overrides, auto fields; validated."""
-    data = {k: v for k, v in {**base[name], **overrides}.items() if v is not None}
-    autos = {"actor": actor, "now": NOW, "business_key": BUSINESS_KEY}
-    for fld in form(name)["fields"]:
-        if "auto" in fld:
-            data[fld["name"]] = autos[fld["auto"]]
-    errors = sorted(e.message for e in Draft202012Validator(form(name)["schema"]).iter_errors(data))
-    assert not errors, f"test data for {name} is invalid: {errors}"
-    return data
-
-
 def invalid(name: str, data: dict[str, Any]) -> bool:
     """Whether the form's schema refuses ``data``."""
     return bool(list(Draft202012Validator(form(name)["schema"]).iter_errors(data)))
@@ -151,96 +127,28 @@ def invalid(name: str, data: dict[str, Any]) -> bool:
 
 def load_release():
     """The process, loaded and linted as the platform loads it (its own file, DMNs from processes/)."""
-    forms = {p.name for p in (ROOT / "forms").glob("*.json")}
-    return load_package(
-        ROOT / "processes" / f"{PROCESS}.bpmn", ROOT / "processes", forms=forms, lane_role=lane_role
-    )
+    return load_process(PROCESS, lane_role=lane_role)
 
 
-@dataclass
-class Walk:
-    """One instance driven command by command, restoring every returned snapshot on a fresh Engine."""
+class Walk(ProcessWalk):
+    """ProcessWalk for release.bpmn: planned by hand or requested by change management."""
 
-    package: Any
-    engine: Engine = field(default_factory=Engine)
-    result: Any = None
-    done: list[str] = field(default_factory=list)
-    messages: list[Any] = field(default_factory=list)
-
-    def _took(self, result: Any) -> None:
-        self.result = result
-        self.messages.extend(result.messages)
-        self.check_snapshot()
-
-    def check_snapshot(self) -> None:
-        """A fresh Engine restoring the last snapshot sees the same instance."""
-        restored = Engine().state(self.package, self.result.snapshot)
-        assert restored.status == self.result.status
-        assert [(t.task_id, t.element_id) for t in restored.open_tasks] == [
-            (t.task_id, t.element_id) for t in self.result.open_tasks
-        ]
-        assert restored.completed_elements == self.result.completed_elements
-
-    def start(self, **overrides: Any) -> Walk:
-        """The release manager plans a release by hand: the plan form completes the start task."""
-        data = form_data("release_plan.json", ACTORS["release_manager"], overrides)
-        data.update(
-            sys_business_key=BUSINESS_KEY, sys_started_by=ACTORS["release_manager"], sys_started_at=NOW
-        )
-        self._took(self.engine.start(self.package, data))
-        self.done.append("plan_release")
-        assert "plan_release" in self.result.completed_elements
-        return self
-
-    def start_by_message(self, payload: dict[str, Any]) -> Walk:
-        """Change management asks: the platform starts on the message (payload as data), then delivers it."""
-        data = dict(payload, sys_business_key=BUSINESS_KEY, sys_started_by="system", sys_started_at=NOW)
-        first = self.engine.start(self.package, data, message=START_MESSAGE)
-        assert first.open_tasks == []
-        assert [(s.element_id, s.name) for s in first.subscriptions] == [
-            ("release_request_received", START_MESSAGE)
-        ]
-        self._took(first)
-        self._took(self.engine.deliver_message(self.package, first.snapshot, START_MESSAGE, payload))
-        assert "release_request_received" in self.result.completed_elements
-        return self
-
-    def open_task(self, element_id: str) -> Any:
-        """Assert ``element_id`` is the only open task, in its role's lane, with its form; return it."""
-        assert self.result.status == "running"
-        assert [t.element_id for t in self.result.open_tasks] == [element_id], (
-            f"after {self.done} expected {element_id} open"
-        )
-        task = self.result.open_tasks[0]
-        role, form_name = TASKS[element_id]
-        assert (task.role, task.lane, task.form) == (role, LANES[role], form_name)
-        return task
-
-    def do(self, element_id: str, base: dict[str, dict[str, Any]] = BASE, **overrides: Any) -> Walk:
-        """Complete the open task ``element_id`` with its form's data (plus overrides)."""
-        task = self.open_task(element_id)
-        data = form_data(task.form, ACTORS[task.role], overrides, base)
-        self._took(self.engine.complete_task(self.package, self.result.snapshot, task.task_id, data))
-        self.done.append(element_id)
-        return self
-
-    def ended(self, end_event: str) -> Walk:
-        """Assert the instance completed at ``end_event`` and no task is left open."""
-        assert self.result.status == "completed"
-        assert self.result.open_tasks == [] and self.result.subscriptions == []
-        assert [e for e in self.result.completed_elements if e in ENDS] == [end_event]
-        facts = [(f.kind, f.element_id) for f in self.result.facts]
-        assert ("event_reached", end_event) in facts and ("ended", PROCESS) in facts
-        return self
-
-    def passed(self, element_id: str) -> int:
-        """How often ``element_id`` completed."""
-        return self.result.completed_elements.count(element_id)
+    PROCESS_ID = PROCESS
+    TASKS = TASKS
+    LANES = LANES
+    ACTORS = ACTORS
+    BASE = BASE
+    ENDS = ENDS
+    BUSINESS_KEY = BUSINESS_KEY
+    NOW = NOW
+    START_FORM = "release_plan.json"
+    START_ROLE = "release_manager"
+    START_TASK = "plan_release"
+    START_MESSAGE = START_MESSAGE
+    MESSAGE_START = "release_request_received"
 
 
-def replies(walk: Walk) -> list[tuple[str, dict, dict]]:
-    """(name, correlation, payload) of every message the instance sent."""
-    return [(m.name, m.correlation, m.payload) for m in walk.messages]
+form_data = Walk.form_data
 
 
 def reply(outcome: str) -> tuple[str, dict, dict]:
@@ -278,28 +186,6 @@ def reapprove(walk: Walk, passes: int) -> Walk:
     for _ in range(passes):
         walk.do("approve_release", SHORT).do("implement_release", SHORT)
     return walk
-
-
-def run_in_memory(package: Any, snapshot: str, rounds: int, steps: list[tuple[str, dict]]) -> str:
-    """Drive ``rounds`` passes of a loop inside one restored workflow; return the snapshot after them.
-
-    Through the public API every command restores and stores the whole snapshot, and a standard loop keeps
-    each pass's subprocess in it, so 500 passes cost O(n^2): minutes on the 2-core box. Here the engine's own
-    restore runs once and each step is SpiffWorkflow's ``task.run`` + ``do_engine_steps`` (what
-    ``Engine.complete_task`` does; the loop bodies have no plain or script tasks), looking for the open task
-    in the current pass only. One snapshot at the end goes back to the public API.
-    """
-    workflow, _, _ = Engine()._restore(package, snapshot)
-    for index in range(rounds):
-        for element_id, data in steps:
-            current = next(reversed(workflow.subprocesses.values()))
-            [task] = current.get_tasks(state=TaskState.READY, manual=True)
-            assert task.task_spec.bpmn_id == element_id, (index, task.task_spec.bpmn_id)
-            task.data.update(copy.deepcopy(data))
-            task.run()
-            workflow.do_engine_steps()
-            assert not workflow.get_events()
-    return snapshots.dump(workflow)
 
 
 def short_steps(*elements: str) -> list[tuple[str, dict]]:

@@ -12,24 +12,16 @@ re-drill loop a few times through the public API and 500 times in memory (marked
 from __future__ import annotations
 
 import copy
-import json
-import re
-from dataclasses import dataclass, field
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 import pytest
 from jsonschema import Draft202012Validator
 from SpiffWorkflow.util.task import TaskState
 
-from engine import Engine, load_package
+from engine import Engine
 from engine import snapshot as snapshots
 from engine.engine import _run
-
-ROOT = Path(__file__).resolve().parents[2]
-PROCESSES_DIR = ROOT / "processes"
-FORMS_DIR = ROOT / "forms"
+from tests.engine.walk import ProcessWalk, form, load_process
 
 SCHEDULE = "R/2027-03-01T09:00:00+08:00/P1Y"
 BUSINESS_KEY = "BCM-2027-000001"
@@ -107,88 +99,33 @@ PLAN_CHANGE = {
 }
 
 
-def lane_role(name: str) -> str | None:
-    """The role id in brackets at the end of a lane name."""
-    match = re.search(r"\(([a-z][a-z0-9_]*)\)\s*$", name)
-    return match.group(1) if match else None
-
-
-@cache
-def form(name: str) -> dict[str, Any]:
-    """A form file of forms/."""
-    return json.loads((FORMS_DIR / name).read_text(encoding="utf-8"))
-
-
-def form_data(name: str, actor: str, overrides: dict[str, Any]) -> dict[str, Any]:
-    """What the platform passes for a submitted form: base data, overrides, auto fields; validated."""
-    data = {**BASE[name], **overrides}
-    data = {k: v for k, v in data.items() if v is not None}
-    autos = {"actor": actor, "now": NOW, "business_key": BUSINESS_KEY}
-    for fld in form(name)["fields"]:
-        if "auto" in fld:
-            data[fld["name"]] = autos[fld["auto"]]
-    errors = sorted(e.message for e in Draft202012Validator(form(name)["schema"]).iter_errors(data))
-    assert not errors, f"test data for {name} is invalid: {errors}"
-    return data
-
-
 @pytest.fixture(scope="module")
 def package():
     """continuity_drill.bpmn, loaded and linted like the platform loads it."""
-    forms = {p.name for p in FORMS_DIR.glob("*.json")}
-    path = PROCESSES_DIR / "continuity_drill.bpmn"
-    return load_package(path, PROCESSES_DIR, forms=forms, lane_role=lane_role)
+    return load_process("continuity_drill")
 
 
-@dataclass
-class Walk:
-    """One instance driven command by command, restoring every returned snapshot on a fresh Engine."""
+class Walk(ProcessWalk):
+    """ProcessWalk for continuity_drill.bpmn: started by the yearly schedule or by hand, no start form."""
 
-    package: Any
-    engine: Engine = field(default_factory=Engine)
-    result: Any = None
+    PROCESS_ID = "continuity_drill"
+    TASKS = TASKS
+    LANES = LANES
+    ACTORS = ACTORS
+    BASE = BASE
+    ENDS = ("end_maintained",)
+    BUSINESS_KEY = BUSINESS_KEY
+    NOW = NOW
+    ENDED_EMPTY = ("subscriptions", "timers")
 
-    def _took(self, result: Any) -> Walk:
-        restored = Engine().state(self.package, result.snapshot)
-        assert restored.status == result.status
-        assert [(t.task_id, t.element_id) for t in restored.open_tasks] == [
-            (t.task_id, t.element_id) for t in result.open_tasks
-        ]
-        assert restored.completed_elements == result.completed_elements
-        self.result = result
-        return self
-
-    def start(self, by: str = "system") -> Walk:
+    def start(self, by: str = "system") -> Walk:  # type: ignore[override]
         """Started by the platform's scheduler (``system``) or by hand (a process owner): no start form."""
-        data = {"sys_business_key": BUSINESS_KEY, "sys_started_by": by, "sys_started_at": NOW}
-        return self._took(self.engine.start(self.package, data))
+        return self.scheduled(by)
 
-    def open_task(self, element_id: str) -> Any:
-        """Assert ``element_id`` is the only open task, in its role's lane, with its form; return it."""
-        assert self.result.status == "running"
-        assert [t.element_id for t in self.result.open_tasks] == [element_id]
-        task = self.result.open_tasks[0]
-        role, form_name = TASKS[element_id]
-        assert (task.role, task.lane, task.form) == (role, LANES[role], form_name)
-        return task
+    count = ProcessWalk.passed
 
-    def do(self, element_id: str, **overrides: Any) -> Walk:
-        """Complete the open task ``element_id`` with its form's data plus overrides."""
-        task = self.open_task(element_id)
-        data = form_data(task.form, ACTORS[task.role], overrides)
-        return self._took(self.engine.complete_task(self.package, self.result.snapshot, task.task_id, data))
 
-    def ended(self) -> Walk:
-        """Assert the instance completed at its end event with nothing left open or waiting."""
-        assert self.result.status == "completed"
-        assert self.result.open_tasks == [] and self.result.subscriptions == [] and self.result.timers == []
-        facts = [(f.kind, f.element_id) for f in self.result.facts]
-        assert ("event_reached", "end_maintained") in facts and ("ended", "continuity_drill") in facts
-        return self
-
-    def count(self, element_id: str) -> int:
-        """How often ``element_id`` completed."""
-        return self.result.completed_elements.count(element_id)
+form_data = Walk.form_data
 
 
 def to_drill(walk: Walk) -> Walk:

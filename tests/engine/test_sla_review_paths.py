@@ -9,29 +9,18 @@ messages (name, payload, correlation) and the notice on the end event. The proce
 
 from __future__ import annotations
 
-import json
 import re
-from dataclasses import dataclass, field
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 import pytest
-from jsonschema import Draft202012Validator
 from lxml import etree
 
-from engine import Engine, load_package
+from tests.engine.walk import NS, ProcessWalk, form, load_process
+from tests.engine.walk import PROCESSES_DIR as PROCESSES
 
-ROOT = Path(__file__).resolve().parents[2]
-PROCESSES = ROOT / "processes"
-FORMS_DIR = ROOT / "forms"
 KEY = "SLR-2027-000001"
 NOW = "2027-01-05T01:00:00+00:00"
 SCHEDULE = "R/2027-01-05T09:00:00+08:00/P6M"
-NS = {
-    "bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
-    "spiffworkflow": "http://spiffworkflow.org/bpmn/schema/1.0/core",
-}
 LANES = {
     "slm_manager": "服务级别管理组长 (slm_manager)",
     "slm_operator": "服务级别管理操作者 (slm_operator)",
@@ -113,89 +102,28 @@ BASE: dict[str, dict[str, Any]] = {
 }
 
 
-def lane_role(name: str) -> str | None:
-    """The role id in brackets at the end of a lane name, or a bare role id."""
-    match = re.search(r"\(([a-z][a-z0-9_]*)\)\s*$", name)
-    return match.group(1) if match else (name if re.fullmatch(r"[a-z][a-z0-9_]*", name) else None)
-
-
-@cache
-def form(name: str) -> dict[str, Any]:
-    """A form file of forms/."""
-    return json.loads((FORMS_DIR / name).read_text(encoding="utf-8"))
-
-
-def form_data(name: str, actor: str, overrides: dict[str, Any]) -> dict[str, Any]:
-    """What the platform passes for a submitted form: base data, overrides, auto fields; validated."""
-    data = {k: v for k, v in {**BASE[name], **overrides}.items() if v is not None}
-    autos = {"actor": actor, "now": NOW, "business_key": KEY}
-    for fld in form(name)["fields"]:
-        if "auto" in fld:
-            data[fld["name"]] = autos[fld["auto"]]
-    errors = sorted(e.message for e in Draft202012Validator(form(name)["schema"]).iter_errors(data))
-    assert not errors, f"test data for {name} is invalid: {errors}"
-    return data
-
-
 @pytest.fixture(scope="module")
 def package():
     """sla_review.bpmn, loaded and linted like the platform loads it."""
-    forms = {p.name for p in FORMS_DIR.glob("*.json")}
-    return load_package(PROCESSES / "sla_review.bpmn", PROCESSES, forms=forms, lane_role=lane_role)
+    return load_process("sla_review")
 
 
-@dataclass
-class Walk:
-    """One instance driven command by command, restoring every returned snapshot on a fresh Engine."""
+class Walk(ProcessWalk):
+    """ProcessWalk for sla_review.bpmn: started by the six-monthly schedule only."""
 
-    package: Any
-    engine: Engine = field(default_factory=Engine)
-    result: Any = None
-    messages: list = field(default_factory=list)
+    PROCESS_ID = "sla_review"
+    TASKS = TASKS
+    LANES = LANES
+    ACTORS = ACTORS
+    BASE = BASE
+    ENDS = ("end_reviewed",)
+    BUSINESS_KEY = KEY
+    NOW = NOW
+    ENDED_EMPTY = ()
 
-    def _took(self, result: Any) -> None:
-        restored = Engine().state(self.package, result.snapshot)
-        assert restored.status == result.status
-        assert [(t.task_id, t.element_id) for t in restored.open_tasks] == [
-            (t.task_id, t.element_id) for t in result.open_tasks
-        ]
-        assert restored.completed_elements == result.completed_elements
-        self.messages.extend(result.messages)
-        self.result = result
-
-    def start(self) -> Walk:
+    def start(self) -> Walk:  # type: ignore[override]
         """As app/services/schedules.py starts an occurrence: platform keys only, no start task."""
-        data = {
-            "sys_business_key": KEY,
-            "sys_started_by": "system",
-            "sys_started_at": NOW,
-            "sys_occurrence_at": NOW,
-        }
-        self._took(self.engine.start(self.package, data, complete_start_task=False))
-        return self
-
-    def open_task(self, element_id: str) -> Any:
-        """Assert ``element_id`` is the only open task, in its role's lane, with its form; return it."""
-        assert self.result.status == "running"
-        assert [t.element_id for t in self.result.open_tasks] == [element_id]
-        task = self.result.open_tasks[0]
-        role, form_name = TASKS[element_id]
-        assert (task.role, task.lane, task.form) == (role, LANES[role], form_name)
-        return task
-
-    def do(self, element_id: str, **overrides: Any) -> Walk:
-        """Complete the open task ``element_id`` with its form's data (plus overrides)."""
-        task = self.open_task(element_id)
-        data = form_data(task.form, ACTORS[task.role], overrides)
-        self._took(self.engine.complete_task(self.package, self.result.snapshot, task.task_id, data))
-        return self
-
-    def ended(self) -> Walk:
-        """Assert the instance completed at its end event."""
-        assert self.result.status == "completed" and self.result.open_tasks == []
-        facts = [(f.kind, f.element_id) for f in self.result.facts]
-        assert ("event_reached", "end_reviewed") in facts and ("ended", "sla_review") in facts
-        return self
+        return self.scheduled(occurrence=True, complete_start_task=False)
 
     def done(self) -> set[str]:
         """Element ids completed so far."""

@@ -97,10 +97,12 @@ def _register_extensions(app: Flask) -> None:
 
 
 def _register_runtime(app: Flask) -> None:
-    from app.services.runtime import Runtime
+    from app.services.core import Runtime
+    from app.services.governance import LOOKUPS
 
     app.config.setdefault("INSTANCE_PATH", app.instance_path)
-    app.extensions["itsm_runtime"] = Runtime.from_config(app.config)
+    # BPMN expressions may call the SLA table's lookups (sla_duration...): the runtime is given them here.
+    app.extensions["itsm_runtime"] = Runtime.from_config(app.config, lookups=LOOKUPS)
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import ProcessVersion, User
+from app.services.core import get_runtime
 from app.services.errors import DomainError
-from app.services.runtime import get_runtime
 from engine import EngineError
 
 processes_cli = AppGroup("processes", help="Validate, list and deploy the BPMN processes.")
@@ -33,7 +33,7 @@ def processes_validate() -> None:
 @processes_cli.command("deploy")
 def processes_deploy() -> None:
     """Store new versions of the processes folder and make them current (running instances stay pinned)."""
-    from app.services.deployment import deploy_directory
+    from app.services.workflow import deploy_directory
 
     try:
         report = deploy_directory(author="cli")
@@ -59,7 +59,7 @@ def processes_list() -> None:
 @audit_cli.command("verify")
 def audit_verify() -> None:
     """Recompute the audit log's hash chain; exit 1 at the first altered or missing event."""
-    from app.services.audit import verify_chain
+    from app.services.governance import verify_chain
 
     report = verify_chain()
     click.echo(report.message)
@@ -70,7 +70,7 @@ def audit_verify() -> None:
 @audit_cli.command("checkpoint")
 def audit_checkpoint() -> None:
     """Sign the current end of the audit log into the checkpoint file (the scheduler does it every minute)."""
-    from app.services.audit import write_checkpoint
+    from app.services.governance import write_checkpoint
 
     click.echo(f"Checkpoint written at event {write_checkpoint()}.")
 
@@ -79,7 +79,7 @@ def audit_checkpoint() -> None:
 @click.argument("username")
 def users_token(username: str) -> None:
     """Issue a new API token for USERNAME (printed once; the old token stops working)."""
-    from app.services.users import issue_api_token
+    from app.services.governance import issue_api_token
 
     user = db.session.scalar(select(User).where(User.username == username))
     if user is None:
@@ -92,7 +92,7 @@ def users_token(username: str) -> None:
 def seed_demo_command() -> None:
     """Create roles, one demo user per role (password 'demo') and demo CIs; deploy the processes."""
     from app.demo import seed_demo
-    from app.services.deployment import deploy_directory
+    from app.services.workflow import deploy_directory
 
     created = seed_demo()
     deploy_directory(author="seed-demo")

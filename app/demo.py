@@ -8,7 +8,7 @@ from app.demo_registries import seed_registries
 from app.extensions import db
 from app.models import User
 from app.roles import ROLES
-from app.services import users
+from app.services import governance
 
 DEMO_PASSWORD = "demo"  # noqa: S105 - published demo credential, documented in the README
 
@@ -49,19 +49,18 @@ def _all_demo_users() -> dict[str, tuple[str, set[str], set[str]]]:
 
 def seed_demo() -> list[str]:
     """Create the roles, demo users and CIs that do not exist yet; returns the usernames created."""
-    from app.services import sla
 
-    users.ensure_roles()
+    governance.ensure_roles()
     seed_registries()
-    sla.ensure_defaults()
+    governance.ensure_defaults()
     db.session.commit()
     created = []
     for username, (display, roles, managed) in _all_demo_users().items():
         if db.session.scalar(select(User.id).where(User.username == username)) is not None:
             continue
-        users.create_user(
+        governance.create_user(
             None,
-            users.UserInput(
+            governance.UserInput(
                 username=username, display_name=display, password=DEMO_PASSWORD, timezone="Asia/Shanghai"
             ),
             roles,

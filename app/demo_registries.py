@@ -11,9 +11,8 @@ from datetime import date
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import Article, CIHistory, CIRelation, ConfigurationItem, KnownError
-from app.models._types import utc_now
-from app.services.keys import next_record_key
+from app.models import Article, CIHistory, CIRelation, ConfigurationItem, KnownError, utc_now
+from app.services.core import next_record_key
 
 OWNER = "信息中心运维组"
 

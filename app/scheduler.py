@@ -26,9 +26,13 @@ CHECKPOINT_SECONDS = 60
 
 def run_due_work(app: Flask) -> datetime | None:
     """Fire due timers and scheduled starts, retry messages; return when the next known work is due."""
-    from app.services.messaging import deliver_pending
-    from app.services.schedules import fire_due_schedules, next_schedule_at
-    from app.services.timers import fire_due_timers, next_due_at
+    from app.services.workflow import (
+        deliver_pending,
+        fire_due_schedules,
+        fire_due_timers,
+        next_due_at,
+        next_schedule_at,
+    )
 
     with app.app_context():
         for job in (fire_due_timers, fire_due_schedules, deliver_pending):
@@ -68,7 +72,7 @@ def start_scheduler(app: Flask) -> BackgroundScheduler:
         wake_at(next_due)
 
     def checkpoint() -> None:
-        from app.services.audit import write_checkpoint
+        from app.services.governance import write_checkpoint
 
         with app.app_context():
             try:

@@ -3,7 +3,7 @@
 Baseline: raw SpiffWorkflow 3.2.0 on processes/incident.bpmn, each step = deserialize the snapshot,
 complete the ready task, do_engine_steps, serialize (what any persistent use of the library must do per step).
 Measured:
-- service: ``app.services.instances.complete_task`` (form validation, row lock, engine, task/timer rows, audit
+- service: ``app.services.workflow.complete_task`` (form validation, row lock, engine, task/timer rows, audit
   hash chain, one commit) on SQLite; target <= 3x the baseline per step;
 - http: POST /api/v1/tasks/<id>/complete over loopback HTTP with a bearer token (werkzeug server, one
   connection per request); throughput as a fraction of the baseline's steps per second; target >= 0.2x.
@@ -90,10 +90,10 @@ def service_per_step(app, db) -> float:
     timings = []
     with app.app_context():
         people = {name: user(name) for name in ("requester", "desk", "l1")}
-        from app.services import instances
+        from app.services import workflow
 
         for _ in range(ROUNDS):
-            instance = instances.start_process(
+            instance = workflow.start_process(
                 people["requester"], "incident", journey.RAISE, locale="en", tz="Asia/Shanghai"
             )
             for username, element, data in STEPS:
@@ -104,14 +104,14 @@ def service_per_step(app, db) -> float:
                 )
                 assert task.element_id == element
                 began = time.perf_counter()
-                instances.complete_task(people[username], task.id, data, locale="en", tz="Asia/Shanghai")
+                workflow.complete_task(people[username], task.id, data, locale="en", tz="Asia/Shanghai")
                 timings.append(time.perf_counter() - began)
     return statistics.median(timings)
 
 
 def http_steps_per_second(app, db) -> float:
     """Completed steps per second over loopback HTTP (wall clock over the whole run)."""
-    from app.services.users import issue_api_token
+    from app.services.governance import issue_api_token
     from tests.conftest import user
 
     with app.app_context():

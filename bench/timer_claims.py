@@ -29,7 +29,7 @@ BATCH = 100
 
 def worker(url: str, verify: bool, lease_seconds: float) -> None:
     """One worker process: fire due timers until none is left for a while."""
-    from app.services.timers import fire_due_timers
+    from app.services.workflow import fire_due_timers
 
     app = make_bench_app(url)
     idle = 0
@@ -67,7 +67,7 @@ def run(server: PostgresServer, count: int, *, verify: bool, lease_seconds: floa
     app = make_bench_app(url)
     prepare(app)
     with app.app_context():
-        from app.services.runtime import get_runtime
+        from app.services.core import get_runtime
 
         due = get_runtime().now() + timedelta(seconds=2)
     create_waiting_instances(app, [due] * count)

@@ -31,7 +31,7 @@ def create_waiting_instances(app, due_times: list[datetime]) -> None:
     from sqlalchemy import insert, select
 
     from app.models import ProcessInstance, ProcessVersion, Timer, User
-    from app.services.runtime import get_runtime
+    from app.services.core import get_runtime
 
     with app.app_context():
         runtime = get_runtime()

@@ -30,7 +30,7 @@ def main() -> None:
     """Offer the load, wait for every timer, print the lateness distribution."""
     from app.models import AuditEvent, Timer
     from app.scheduler import start_scheduler
-    from app.services.runtime import get_runtime
+    from app.services.core import get_runtime
 
     seconds = int(sys.argv[1]) if len(sys.argv) > 1 else 60
     rate = int(sys.argv[2]) if len(sys.argv) > 2 else 100

@@ -59,7 +59,7 @@ def make_app(database_url: str, **overrides) -> Flask:
 def prepare_database(app: Flask) -> None:
     """Schema, demo roles/users/CIs and the deployed processes."""
     from app.demo import seed_demo
-    from app.services.deployment import deploy_directory
+    from app.services.workflow import deploy_directory
 
     with app.app_context():
         db.create_all()

@@ -159,7 +159,7 @@ def test_session_post_without_csrf_token_is_refused(as_user):
 
 
 def test_monitoring_system_raises_an_incident_with_a_bearer_token(app, client):
-    from app.services.users import issue_api_token
+    from app.services.governance import issue_api_token
     from tests.conftest import user
 
     with app.app_context():

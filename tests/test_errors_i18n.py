@@ -12,7 +12,7 @@ from flask_babel import force_locale
 
 from app.extensions import db
 from app.models import HumanTask
-from app.services import tasks
+from app.services import workflow
 from app.services.errors import Forbidden
 from tests import journey
 from tests.conftest import user
@@ -110,7 +110,7 @@ def test_messages_resolve_outside_a_request(app, record_task):
     with app.app_context():
         task = db.session.get(HumanTask, record_task["id"])
         with pytest.raises(Forbidden) as excinfo:
-            tasks.check_can_see(user("l1"), task)
+            workflow.check_can_see(user("l1"), task)
         assert str(excinfo.value.message) == WRONG_ROLE["zh"]
         with force_locale("en"):
             assert str(excinfo.value) == WRONG_ROLE["en"]

@@ -16,7 +16,7 @@ import pytest
 from jsonschema import Draft202012Validator
 from lxml import etree
 
-from app.services.formdefs import WIDGETS
+from app.services.core import WIDGETS
 
 ROOT = Path(__file__).resolve().parents[1]
 FORMS_DIR = ROOT / "forms"

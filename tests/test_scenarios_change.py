@@ -90,7 +90,7 @@ def test_emergency_change_raised_by_hand_and_rejected_by_the_ecab_ends_rejected(
 
 
 def _create_user(app, username: str, roles: set[str]) -> None:
-    from app.services.users import UserInput, create_user
+    from app.services.governance import UserInput, create_user
 
     with app.app_context():
         create_user(None, UserInput(username=username, display_name=username, password="demo"), roles)  # noqa: S106

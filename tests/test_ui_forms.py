@@ -8,7 +8,7 @@ from flask import render_template_string
 from werkzeug.datastructures import MultiDict
 
 from app.auth.templating import display_value, local_input_value
-from app.services.formdefs import parse_form
+from app.services.core import parse_form
 from app.tasks.formview import initial_values, submitted_values
 
 ZH_EN = {"zh": "中", "en": "En"}

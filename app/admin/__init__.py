@@ -1,7 +1,6 @@
 """Administrators' pages: users, their roles and manager flags, and the role catalogue."""
 
-from flask import Blueprint
+from app.admin import messages, schedules, views  # noqa: F401 - the views register themselves on bp
+from app.admin.blueprint import bp
 
-bp = Blueprint("admin", __name__)
-
-from app.admin import messages, schedules, views  # noqa: E402,F401 - the views register themselves on bp
+__all__ = ["bp"]

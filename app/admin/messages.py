@@ -6,9 +6,9 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from app.admin import bp
-from app.services import messaging
-from app.services.users import require_admin
+from app.admin.blueprint import bp
+from app.services import workflow
+from app.services.governance import require_admin
 
 
 @bp.route("/messages")
@@ -16,7 +16,7 @@ from app.services.users import require_admin
 def messages():
     """Undeliverable messages: name, sender, payload, attempts, last error."""
     require_admin(current_user)
-    page = messaging.undeliverable(page=max(request.args.get("page", 1, type=int) or 1, 1))
+    page = workflow.undeliverable_messages(page=max(request.args.get("page", 1, type=int) or 1, 1))
     return render_template("admin/messages.html", page=page)
 
 
@@ -25,6 +25,6 @@ def messages():
 def retry_message(message_id: int):
     """Try to deliver one message again now."""
     require_admin(current_user)
-    status = messaging.retry(message_id)
+    status = workflow.retry_message(message_id)
     flash(_("Message %(id)s: %(status)s", id=message_id, status=status), "info")
     return redirect(url_for("admin.messages"))

@@ -6,9 +6,9 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from app.admin import bp
+from app.admin.blueprint import bp
 from app.errors import plain
-from app.services import users as user_service
+from app.services import governance
 from app.services.errors import Conflict, InvalidInput
 
 LANGUAGES = ("zh_CN", "en")
@@ -27,16 +27,16 @@ def users():
     """Every user, filtered by name, with their roles."""
     q = (request.args.get("q") or "").strip()
     page = max(request.args.get("page", 1, type=int) or 1, 1)
-    result = user_service.list_users(
+    result = governance.list_users(
         current_user, q=q or None, page=page, per_page=current_app.config.get("PAGE_SIZE", 25) * 2
     )
     return render_template("admin/users.html", page=result, q=q)
 
 
-def _posted_user() -> tuple[user_service.UserInput, set[str], set[str]]:
+def _posted_user() -> tuple[governance.UserInput, set[str], set[str]]:
     """The user form's fields as the service's input, the roles ticked and the roles managed."""
     form = request.form
-    data = user_service.UserInput(
+    data = governance.UserInput(
         username=form.get("username", "").strip(),
         display_name=form.get("display_name", "").strip(),
         email=form.get("email", "").strip() or None,
@@ -52,7 +52,7 @@ def _posted_user() -> tuple[user_service.UserInput, set[str], set[str]]:
 
 def _render_form(user, data, roles, managed, errors=None, message=None, status=200):
     """The create/edit page with the role table; on errors everything typed is shown again."""
-    all_roles = user_service.list_roles(current_user)
+    all_roles = governance.list_roles(current_user)
     return render_template(
         "admin/user_form.html",
         user=user,
@@ -70,10 +70,10 @@ def _render_form(user, data, roles, managed, errors=None, message=None, status=2
 def user_new():
     """Create a user with a first password and roles."""
     if request.method == "GET":
-        return _render_form(None, user_service.UserInput(username="", display_name=""), set(), set())
+        return _render_form(None, governance.UserInput(username="", display_name=""), set(), set())
     data, roles, managed = _posted_user()
     try:
-        created = user_service.create_user(current_user, data, roles, managed)
+        created = governance.create_user(current_user, data, roles, managed)
     except (InvalidInput, Conflict) as exc:
         errors = plain(getattr(exc, "field_errors", None) or exc.details.get("fields", {}))
         return _render_form(None, data, roles, managed, errors, plain(exc.message), 422)
@@ -85,9 +85,9 @@ def user_new():
 @login_required
 def user_edit(user_id: int):
     """Change a user's details, active flag, password and roles."""
-    user = user_service.get_user(current_user, user_id)
+    user = governance.get_user(current_user, user_id)
     if request.method == "GET":
-        data = user_service.UserInput(
+        data = governance.UserInput(
             username=user.username,
             display_name=user.display_name,
             email=user.email,
@@ -99,7 +99,7 @@ def user_edit(user_id: int):
     data, roles, managed = _posted_user()
     data.username = user.username
     try:
-        user_service.update_user(current_user, user_id, data, roles, managed)
+        governance.update_user(current_user, user_id, data, roles, managed)
     except (InvalidInput, Conflict) as exc:
         errors = plain(getattr(exc, "field_errors", None) or exc.details.get("fields", {}))
         return _render_form(user, data, roles, managed, errors, plain(exc.message), 422)
@@ -111,4 +111,4 @@ def user_edit(user_id: int):
 @login_required
 def roles():
     """The role catalogue with each role's members (managers marked)."""
-    return render_template("admin/roles.html", roles=user_service.list_roles(current_user))
+    return render_template("admin/roles.html", roles=governance.list_roles(current_user))

@@ -1,7 +1,6 @@
 """The JSON API under /api/v1: what the pages do, for integrations and monitoring systems."""
 
-from flask import Blueprint
+from app.api import notices, registry_views, views  # noqa: F401 - routes register on import
+from app.api.blueprint import bp
 
-bp = Blueprint("api", __name__)
-
-from app.api import notices, registry_views, views  # noqa: E402,F401 - routes register on import
+__all__ = ["bp"]

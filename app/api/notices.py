@@ -6,9 +6,9 @@ from flask import jsonify, request
 from flask_login import current_user, login_required
 from marshmallow import Schema, fields
 
-from app.api import bp
-from app.services import notifications
-from app.services.runtime import get_runtime
+from app.api.blueprint import bp
+from app.services import core
+from app.services.core import get_runtime
 
 
 class NoticeOut(Schema):
@@ -27,7 +27,7 @@ class NoticeOut(Schema):
 @login_required
 def list_notices():
     """The caller's notices, newest first (``?unread=1`` for unread only), with the unread count."""
-    page = notifications.notices(
+    page = core.list_notices(
         current_user,
         unread_only=bool(request.args.get("unread")),
         page=max(request.args.get("page", 1, type=int) or 1, 1),
@@ -37,7 +37,7 @@ def list_notices():
         page=page.page,
         pages=page.pages,
         total=page.total,
-        unread=notifications.unread_count(current_user),
+        unread=core.unread_count(current_user),
     )
 
 
@@ -48,5 +48,5 @@ def read_notices():
     body = request.get_json(silent=True) or {}
     ids = body.get("ids") if isinstance(body, dict) else None
     ids = [i for i in ids if isinstance(i, int)] if isinstance(ids, list) else None
-    marked = notifications.mark_read(current_user, ids, get_runtime().now())
-    return jsonify(marked=marked, unread=notifications.unread_count(current_user))
+    marked = core.mark_read(current_user, ids, get_runtime().now())
+    return jsonify(marked=marked, unread=core.unread_count(current_user))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import url_for
 from marshmallow import Schema, fields, validate
 
-from app.services.catalogues import RELATION_KINDS, both
+from app.services.core import RELATION_KINDS, both
 
 
 def _labels(catalogue: str, attribute: str) -> fields.Function:

@@ -5,9 +5,8 @@ from __future__ import annotations
 from flask import render_template, request
 from flask_login import current_user, login_required
 
-from app.audit import bp
-from app.services import audit as audit_service
-from app.services import instances as instance_service
+from app.audit.blueprint import bp
+from app.services import governance, workflow
 from app.tasks.formview import data_items, field_index
 
 PER_PAGE = 50
@@ -18,7 +17,7 @@ PER_PAGE = 50
 def log():
     """The audit log, newest event first, paged."""
     page = max(request.args.get("page", 1, type=int) or 1, 1)
-    result = audit_service.events_page(current_user, page=page, per_page=PER_PAGE)
+    result = governance.events_page(current_user, page=page, per_page=PER_PAGE)
     return render_template("audit/log.html", page=result)
 
 
@@ -26,9 +25,9 @@ def log():
 @login_required
 def instance(instance_id: int):
     """Everything recorded about one instance: the readable history and every raw event with its hashes."""
-    events = audit_service.events_page(current_user, instance_id=instance_id, per_page=1000)
-    instance = instance_service.get_instance(current_user, instance_id)
-    history = instance_service.instance_history(current_user, instance)
+    events = governance.events_page(current_user, instance_id=instance_id, per_page=1000)
+    instance = workflow.get_instance(current_user, instance_id)
+    history = workflow.instance_history(current_user, instance)
     index = field_index(entry.form for entry in history)
     entries = [(entry, data_items(entry.data, index)) for entry in history]
     return render_template(
@@ -43,5 +42,5 @@ def instance(instance_id: int):
 @login_required
 def verify():
     """Recompute the whole hash chain and show the result."""
-    report = audit_service.verify_chain(current_user)
+    report = governance.verify_chain(current_user)
     return render_template("audit/verify.html", report=report)

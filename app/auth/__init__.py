@@ -1,9 +1,8 @@
 """Sign-in, sign-out and the language choice; also registers the layout's template helpers."""
 
-from flask import Blueprint
-
-bp = Blueprint("auth", __name__)
-
-from app.auth import templating, views  # noqa: E402,F401 - the views register themselves on bp
+from app.auth import templating, views  # noqa: F401 - the views register themselves on bp
+from app.auth.blueprint import bp
 
 templating.register(bp)
+
+__all__ = ["bp"]

@@ -14,7 +14,7 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from app.roles import ROLES
-from app.services import catalogues
+from app.services import core
 
 #: Date-time pattern of every list and page (ISO-like, unambiguous in both languages).
 DATETIME_PATTERN = "yyyy-MM-dd HH:mm"
@@ -147,12 +147,12 @@ def nav_items() -> list[dict]:
 
 def catalogue_label(catalogue: str, code: str | None) -> str:
     """A code of a registry catalogue (CI class, status, category...) in the request's language."""
-    return catalogues.label(catalogue, code, ui_locale())
+    return core.label(catalogue, code, ui_locale())
 
 
 def catalogue_choices(catalogue: str) -> list[tuple[str, str]]:
     """``(code, label)`` of a registry catalogue in the request's language, for selects."""
-    return catalogues.choices(catalogue, ui_locale())
+    return core.choices(catalogue, ui_locale())
 
 
 def status_badge(status: str | None) -> Markup:

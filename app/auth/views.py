@@ -9,10 +9,10 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
-from app.auth import bp
+from app.auth.blueprint import bp
 from app.extensions import db
 from app.models import User
-from app.services import users as user_service
+from app.services import governance
 
 LANGUAGES = ("zh_CN", "en")
 
@@ -72,5 +72,5 @@ def set_locale():
     if locale in LANGUAGES:
         session["locale"] = locale
         if current_user.is_authenticated and current_user.locale != locale:
-            user_service.set_locale(current_user, locale)
+            governance.set_locale(current_user, locale)
     return redirect(safe_next(request.form.get("next")))

@@ -1,7 +1,6 @@
 """The CMDB pages: configuration items, their relations and history (everyone reads, config roles edit)."""
 
-from flask import Blueprint
+from app.cmdb import views  # noqa: F401 - the views register themselves on bp
+from app.cmdb.blueprint import bp
 
-bp = Blueprint("cmdb", __name__)
-
-from app.cmdb import views  # noqa: E402,F401 - the views register themselves on bp
+__all__ = ["bp"]

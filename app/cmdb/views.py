@@ -9,9 +9,9 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from app.cmdb import bp
+from app.cmdb.blueprint import bp
 from app.errors import plain
-from app.services import cmdb, records
+from app.services import registries
 from app.services.errors import Conflict, InvalidInput
 
 
@@ -44,7 +44,7 @@ def index():
         "ci_class": request.args.get("class") or "",
         "status": request.args.get("status") or "",
     }
-    page = cmdb.search_cis(
+    page = registries.search_cis(
         current_user,
         q=filters["q"] or None,
         ci_class=filters["ci_class"] or None,
@@ -56,8 +56,8 @@ def index():
         "cmdb/index.html",
         page=page,
         filters=filters,
-        counts=cmdb.counts(current_user),
-        can_edit=cmdb.can_edit(current_user),
+        counts=registries.ci_counts(current_user),
+        can_edit=registries.can_edit_cmdb(current_user),
     )
 
 
@@ -65,20 +65,20 @@ def index():
 @login_required
 def item(code: str):
     """One CI: its attributes, relations both ways, known errors and history."""
-    view = cmdb.get_ci(current_user, code)
-    can_edit = cmdb.can_edit(current_user)
+    view = registries.get_ci(current_user, code)
+    can_edit = registries.can_edit_cmdb(current_user)
     return render_template(
         "cmdb/item.html",
         view=view,
         labels=field_labels(),
         can_edit=can_edit,
-        all_cis=records.list_cis() if can_edit else [],
+        all_cis=registries.list_cis() if can_edit else [],
     )
 
 
 def _posted() -> tuple[dict, str | None, str | None]:
     """The form's CI fields, the reason and the change key."""
-    data = {name: request.form.get(name, "") for name in cmdb.FIELDS if name in request.form}
+    data = {name: request.form.get(name, "") for name in registries.CI_FIELDS if name in request.form}
     return data, request.form.get("reason") or None, (request.form.get("change_key") or "").strip() or None
 
 
@@ -92,13 +92,13 @@ def _form(ci, data: dict, errors: dict | None = None, message: str | None = None
 @login_required
 def new():
     """Register a CI (configuration managers and operators)."""
-    cmdb.require_editor(current_user)
+    registries.require_cmdb_editor(current_user)
     if request.method == "GET":
         return _form(None, {"status": "in_use"})
     data, reason, change_key = _posted()
     code = (request.form.get("code") or "").strip()
     try:
-        created = cmdb.create_ci(current_user, code, data, reason=reason, change_key=change_key)
+        created = registries.create_ci(current_user, code, data, reason=reason, change_key=change_key)
     except InvalidInput as exc:
         typed = {**data, "code": code, "reason": reason or "", "change_key": change_key or ""}
         return _form(None, typed, plain(exc.field_errors), plain(exc.message), 422)
@@ -110,15 +110,15 @@ def new():
 @login_required
 def edit(code: str):
     """Change a CI's fields; a reason is required unless a change request authorises the edit."""
-    cmdb.require_editor(current_user)
-    ci = cmdb.get_ci(current_user, code).ci
+    registries.require_cmdb_editor(current_user)
+    ci = registries.get_ci(current_user, code).ci
     if request.method == "GET":
-        data = {name: getattr(ci, name) for name in cmdb.FIELDS}
+        data = {name: getattr(ci, name) for name in registries.CI_FIELDS}
         data["purchase_date"] = ci.purchase_date.isoformat() if ci.purchase_date else ""
         return _form(ci, data)
     data, reason, change_key = _posted()
     try:
-        cmdb.update_ci(current_user, code, data, reason=reason, change_key=change_key)
+        registries.update_ci(current_user, code, data, reason=reason, change_key=change_key)
     except InvalidInput as exc:
         typed = {**data, "reason": reason or "", "change_key": change_key or ""}
         return _form(ci, typed, plain(exc.field_errors), plain(exc.message), 422)
@@ -132,7 +132,7 @@ def relate(code: str):
     """Record a relation from this CI to another."""
     form = request.form
     try:
-        cmdb.relate(
+        registries.relate_cis(
             current_user,
             code,
             (form.get("target") or "").strip(),
@@ -152,7 +152,7 @@ def relate(code: str):
 def unrelate(code: str, relation_id: int):
     """Remove a relation (with a reason)."""
     try:
-        cmdb.unrelate(current_user, relation_id, reason=request.form.get("reason") or None)
+        registries.unrelate_cis(current_user, relation_id, reason=request.form.get("reason") or None)
     except InvalidInput as exc:
         _flash_problem(exc)
     else:

@@ -8,8 +8,7 @@ from flask import Response, send_file
 from werkzeug.datastructures import FileStorage, MultiDict
 
 from app.models import ArticleAttachment
-from app.services.attachments import MAX_BYTES
-from app.services.knowledge import Upload
+from app.services.registries import MAX_ATTACHMENT_BYTES, Upload
 
 
 def uploads(files: MultiDict, field: str = "attachments") -> list[Upload]:
@@ -20,7 +19,7 @@ def uploads(files: MultiDict, field: str = "attachments") -> list[Upload]:
     chosen: list[Upload] = []
     for storage in files.getlist(field):
         if isinstance(storage, FileStorage) and storage.filename:
-            chosen.append((storage.filename, storage.stream.read(MAX_BYTES + 1)))
+            chosen.append((storage.filename, storage.stream.read(MAX_ATTACHMENT_BYTES + 1)))
     return chosen
 
 

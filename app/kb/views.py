@@ -10,11 +10,11 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.errors import plain
-from app.kb import bp
+from app.kb.blueprint import bp
 from app.kb.files import download, uploads
-from app.services import knowledge
+from app.services import registries
+from app.services.core import get_runtime
 from app.services.errors import Conflict, InvalidInput
-from app.services.runtime import get_runtime
 
 FIELDS = ("title", "category", "body")
 
@@ -40,7 +40,7 @@ def index():
         "state": request.args.get("state") or "",
         "mine": request.args.get("mine") == "1",
     }
-    page = knowledge.search_articles(
+    page = registries.search_articles(
         current_user,
         q=filters["q"] or None,
         category=filters["category"] or None,
@@ -50,7 +50,7 @@ def index():
         per_page=current_app.config.get("PAGE_SIZE", 25),
     )
     return render_template(
-        "kb/index.html", page=page, filters=filters, staff=knowledge.is_knowledge_staff(current_user)
+        "kb/index.html", page=page, filters=filters, staff=registries.is_knowledge_staff(current_user)
     )
 
 
@@ -58,14 +58,14 @@ def index():
 @login_required
 def article(key: str):
     """One article (a view of a formal article is counted), its documents and the review actions."""
-    item = knowledge.get_article(current_user, key)
+    item = registries.get_article(current_user, key)
     return render_template(
         "kb/article.html",
         article=item,
         labels=field_labels(),
-        can_edit=knowledge.can_edit(current_user, item),
-        can_review=knowledge.is_knowledge_staff(current_user) and item.state == "temporary",
-        can_publish=current_user.has_role(knowledge.PUBLISHER),
+        can_edit=registries.can_edit_article(current_user, item),
+        can_review=registries.is_knowledge_staff(current_user) and item.state == "temporary",
+        can_publish=current_user.has_role(registries.PUBLISHER),
     )
 
 
@@ -83,7 +83,7 @@ def new():
         return _form(None, {"category": request.args.get("category", "")})
     data = {name: request.form.get(name, "") for name in FIELDS}
     try:
-        created = knowledge.submit(current_user, data, files=uploads(request.files))
+        created = registries.submit_article(current_user, data, files=uploads(request.files))
     except InvalidInput as exc:
         return _form(None, data, plain(exc.field_errors), plain(exc.message), 422)
     flash(_("Article %(key)s was submitted for review.", key=created.key), "success")
@@ -94,12 +94,12 @@ def new():
 @login_required
 def edit(key: str):
     """Change an article and add documents (its author while temporary; knowledge roles)."""
-    item = knowledge.editable_article(current_user, key)
+    item = registries.editable_article(current_user, key)
     if request.method == "GET":
         return _form(item, {name: getattr(item, name) for name in FIELDS})
     data = {name: request.form.get(name, "") for name in FIELDS}
     try:
-        knowledge.update_article(current_user, key, data, files=uploads(request.files))
+        registries.update_article(current_user, key, data, files=uploads(request.files))
     except InvalidInput as exc:
         return _form(item, data, plain(exc.field_errors), plain(exc.message), 422)
     flash(_("Changes to %(key)s were saved.", key=key), "success")
@@ -111,7 +111,9 @@ def edit(key: str):
 def publish(key: str):
     """Publish a temporary article (knowledge managers)."""
     try:
-        knowledge.publish(current_user, key, get_runtime().now(), comment=request.form.get("comment"))
+        registries.publish_article(
+            current_user, key, get_runtime().now(), comment=request.form.get("comment")
+        )
     except Conflict as exc:
         flash(plain(exc.message), "warning")
     else:
@@ -124,7 +126,7 @@ def publish(key: str):
 def reject(key: str):
     """Send a temporary article back to its author with a comment (knowledge roles)."""
     try:
-        knowledge.reject(current_user, key, request.form.get("comment", ""))
+        registries.reject_article(current_user, key, request.form.get("comment", ""))
     except (Conflict, InvalidInput) as exc:
         flash(plain(exc.message), "warning")
     else:
@@ -137,7 +139,7 @@ def reject(key: str):
 def retire(key: str):
     """Retire an article (knowledge managers)."""
     try:
-        knowledge.retire(current_user, key)
+        registries.retire_article(current_user, key)
     except Conflict as exc:
         flash(plain(exc.message), "warning")
     else:
@@ -150,7 +152,7 @@ def retire(key: str):
 def attach(key: str):
     """Attach documents to an article (whoever may edit it)."""
     try:
-        added = knowledge.add_attachments(current_user, key, uploads(request.files))
+        added = registries.add_attachments(current_user, key, uploads(request.files))
     except InvalidInput as exc:
         flash(plain(exc.message), "warning")
     else:
@@ -162,7 +164,7 @@ def attach(key: str):
 @login_required
 def detach(key: str, attachment_id: int):
     """Remove a document from an article (whoever may edit it)."""
-    knowledge.remove_attachment(current_user, key, attachment_id)
+    registries.remove_attachment(current_user, key, attachment_id)
     flash(_("The attachment was removed."), "info")
     return redirect(url_for("kb.article", key=key) + "#attachments")
 
@@ -171,4 +173,4 @@ def detach(key: str, attachment_id: int):
 @login_required
 def attachment(key: str, attachment_id: int):
     """Download a document (temporary articles: their author and knowledge roles only)."""
-    return download(knowledge.get_attachment(current_user, key, attachment_id))
+    return download(registries.get_attachment(current_user, key, attachment_id))

@@ -1,7 +1,6 @@
 """The known error database pages (everyone reads; problem managers and experts write)."""
 
-from flask import Blueprint
+from app.kedb import views  # noqa: F401 - the views register themselves on bp
+from app.kedb.blueprint import bp
 
-bp = Blueprint("kedb", __name__)
-
-from app.kedb import views  # noqa: E402,F401 - the views register themselves on bp
+__all__ = ["bp"]

@@ -10,8 +10,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.errors import plain
-from app.kedb import bp
-from app.services import kedb, records
+from app.kedb.blueprint import bp
+from app.services import registries
 from app.services.errors import InvalidInput
 
 TEXTS = ("title", "symptoms", "root_cause", "workaround")
@@ -39,7 +39,7 @@ def index():
         "status": request.args.get("status") or "",
         "ci": (request.args.get("ci") or "").strip(),
     }
-    page = kedb.search_known_errors(
+    page = registries.search_known_errors(
         current_user,
         q=filters["q"] or None,
         status=filters["status"] or None,
@@ -48,7 +48,7 @@ def index():
         per_page=current_app.config.get("PAGE_SIZE", 25),
     )
     return render_template(
-        "kedb/index.html", page=page, filters=filters, can_edit=kedb.can_edit(current_user)
+        "kedb/index.html", page=page, filters=filters, can_edit=registries.can_edit_kedb(current_user)
     )
 
 
@@ -56,13 +56,13 @@ def index():
 @login_required
 def item(key: str):
     """One known error: symptoms, root cause, workaround, its problem and CIs."""
-    record = kedb.get_known_error(current_user, key)
+    record = registries.get_known_error(current_user, key)
     return render_template(
         "kedb/item.html",
         record=record,
         labels=field_labels(),
-        can_edit=kedb.can_edit(current_user),
-        ci_names=records.ci_names(record.ci_codes),
+        can_edit=registries.can_edit_kedb(current_user),
+        ci_names=registries.ci_names(record.ci_codes),
     )
 
 
@@ -83,7 +83,7 @@ def _form(record, data: dict, errors: dict | None = None, message: str | None = 
         errors=errors or {},
         message=message,
         labels=field_labels(),
-        cis=records.list_cis(),
+        cis=registries.list_cis(),
     ), status
 
 
@@ -91,12 +91,12 @@ def _form(record, data: dict, errors: dict | None = None, message: str | None = 
 @login_required
 def new():
     """Record a known error by hand (problem managers and experts)."""
-    kedb.require_editor(current_user)
+    registries.require_kedb_editor(current_user)
     if request.method == "GET":
         return _form(None, {"ci_codes": [], "problem_key": request.args.get("problem", "")})
     data = _posted(editing=False)
     try:
-        record = kedb.create_known_error(current_user, data)
+        record = registries.create_known_error(current_user, data)
     except InvalidInput as exc:
         return _form(None, data, plain(exc.field_errors), plain(exc.message), 422)
     flash(_("Known error %(key)s was recorded.", key=record.key), "success")
@@ -107,15 +107,15 @@ def new():
 @login_required
 def edit(key: str):
     """Change a known error (problem managers and experts)."""
-    kedb.require_editor(current_user)
-    record = kedb.get_known_error(current_user, key)
+    registries.require_kedb_editor(current_user)
+    record = registries.get_known_error(current_user, key)
     if request.method == "GET":
         data = {name: getattr(record, name) for name in (*TEXTS, "status", "problem_key")}
         data["ci_codes"] = record.ci_codes
         return _form(record, data)
     data = _posted(editing=True)
     try:
-        kedb.update_known_error(current_user, key, data)
+        registries.update_known_error(current_user, key, data)
     except InvalidInput as exc:
         return _form(record, data, plain(exc.field_errors), plain(exc.message), 422)
     flash(_("Changes to %(key)s were saved.", key=key), "success")

@@ -1,5 +1,6 @@
 """Typed SQLAlchemy models, one module per area; import them from here."""
 
+from app.models._types import utc_now
 from app.models.audit import AuditEvent, AuditHead
 from app.models.cmdb import CIHistory, CIRelation
 from app.models.knowledge import Article, ArticleAttachment, KnownError
@@ -32,4 +33,5 @@ __all__ = [
     "SlaTarget",
     "Timer",
     "User",
+    "utc_now",
 ]

@@ -25,7 +25,7 @@ class CIRelation(db.Model):
     target_id: Mapped[int] = mapped_column(
         ForeignKey("configuration_item.id", ondelete="CASCADE"), index=True
     )
-    #: depends_on, runs_on, connects_to or part_of (app/services/catalogues.py)
+    #: depends_on, runs_on, connects_to or part_of (app/services/core/catalogues.py)
     kind: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
     created_by: Mapped[str | None] = mapped_column(String(64))

@@ -58,7 +58,7 @@ class Article(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(32), unique=True)
     title: Mapped[str] = mapped_column(String(300))
-    #: a code of the knowledge catalogue (app/services/catalogues.py CATEGORIES)
+    #: a code of the knowledge catalogue (app/services/core/catalogues.py CATEGORIES)
     category: Mapped[str] = mapped_column(String(32), index=True)
     #: plain text with simple markdown, rendered escaped
     body: Mapped[str] = mapped_column(Text, default="")

@@ -25,7 +25,7 @@ class ConfigurationItem(db.Model):
     ci_class: Mapped[str] = mapped_column(String(64), index=True)
     serial_number: Mapped[str | None] = mapped_column(String(120))
     version: Mapped[str | None] = mapped_column(String(64))
-    #: planned, in_use, maintenance or retired (app/services/catalogues.py)
+    #: planned, in_use, maintenance or retired (app/services/core/catalogues.py)
     status: Mapped[str] = mapped_column(String(32), default="in_use", index=True)
     owner: Mapped[str | None] = mapped_column(String(120))
     purchase_date: Mapped[date | None] = mapped_column(Date)

@@ -1,7 +1,6 @@
 """Notices: what processes told the signed-in user (unread count in the top bar, list, mark read)."""
 
-from flask import Blueprint
+from app.notices import views  # noqa: F401 - routes register on import
+from app.notices.blueprint import bp
 
-bp = Blueprint("notices", __name__)
-
-from app.notices import views  # noqa: E402,F401 - routes register on import
+__all__ = ["bp"]

@@ -1,7 +1,6 @@
 """Process owners' pages: the deployed processes, their versions and diagrams, and their instances."""
 
-from flask import Blueprint
+from app.processes import views  # noqa: F401 - the views register themselves on bp
+from app.processes.blueprint import bp
 
-bp = Blueprint("processes", __name__)
-
-from app.processes import views  # noqa: E402,F401 - the views register themselves on bp
+__all__ = ["bp"]

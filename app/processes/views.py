@@ -7,9 +7,8 @@ from itertools import groupby
 from flask import Response, current_app, render_template, request
 from flask_login import current_user, login_required
 
-from app.processes import bp
-from app.services import deployment
-from app.services import instances as instance_service
+from app.processes.blueprint import bp
+from app.services import workflow
 
 STATUSES = ("running", "completed", "cancelled")
 
@@ -18,7 +17,7 @@ STATUSES = ("running", "completed", "cancelled")
 @login_required
 def index():
     """Every process with its versions, newest first; the current version is marked."""
-    versions = deployment.list_versions(current_user)
+    versions = workflow.list_versions(current_user)
     processes = [
         (process_id, list(group)) for process_id, group in groupby(versions, key=lambda v: v.process_id)
     ]
@@ -29,7 +28,7 @@ def index():
 @login_required
 def version(version_id: int):
     """One version: its files and its diagram."""
-    version = deployment.get_version(current_user, version_id)
+    version = workflow.get_version(current_user, version_id)
     return render_template("processes/version.html", version=version)
 
 
@@ -37,7 +36,7 @@ def version(version_id: int):
 @login_required
 def version_xml(version_id: int):
     """The BPMN text of one version (the diagram viewer loads it)."""
-    version = deployment.get_version(current_user, version_id)
+    version = workflow.get_version(current_user, version_id)
     xml = version.files.get(f"{version.process_id}.bpmn", "")
     return Response(xml, mimetype="application/xml", headers={"Cache-Control": "private, max-age=3600"})
 
@@ -50,7 +49,7 @@ def instances():
     status = request.args.get("status") or None
     status = status if status in STATUSES else None
     page = max(request.args.get("page", 1, type=int) or 1, 1)
-    result = instance_service.list_instances(
+    result = workflow.list_instances(
         current_user,
         process_id=process_id,
         status=status,

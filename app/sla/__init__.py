@@ -1,7 +1,6 @@
 """Service level targets: everyone reads them; the service level manager edits them."""
 
-from flask import Blueprint
+from app.sla import views  # noqa: F401 - routes register on import
+from app.sla.blueprint import bp
 
-bp = Blueprint("sla", __name__)
-
-from app.sla import views  # noqa: E402,F401 - routes register on import
+__all__ = ["bp"]

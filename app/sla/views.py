@@ -7,10 +7,10 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.errors import plain
-from app.services import sla
+from app.services import governance
+from app.services.core import get_runtime
 from app.services.errors import InvalidInput
-from app.services.runtime import get_runtime
-from app.sla import bp
+from app.sla.blueprint import bp
 
 FIELDS = ("response_minutes", "tier_minutes", "resolution_minutes", "warning_percent")
 
@@ -19,9 +19,12 @@ FIELDS = ("response_minutes", "tier_minutes", "resolution_minutes", "warning_per
 @login_required
 def index():
     """Every target, by service and priority."""
-    can_edit = bool(current_user.role_codes & sla.EDITORS)
+    can_edit = bool(current_user.role_codes & governance.SLA_EDITORS)
     return render_template(
-        "sla/index.html", targets=sla.list_targets(), can_edit=can_edit, priorities=list(sla.DEFAULTS)
+        "sla/index.html",
+        targets=governance.list_targets(),
+        can_edit=can_edit,
+        priorities=list(governance.SLA_DEFAULTS),
     )
 
 
@@ -35,7 +38,7 @@ def edit():
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
         try:
-            sla.save_target(current_user, service, priority, values, get_runtime().now())
+            governance.save_target(current_user, service, priority, values, get_runtime().now())
         except InvalidInput as exc:
             errors = plain(exc.field_errors)
         else:
@@ -43,7 +46,7 @@ def edit():
             return redirect(url_for("sla.index"))
     else:
         current = dict(
-            zip(FIELDS, sla.target_for(None if service == "*" else service, priority), strict=True)
+            zip(FIELDS, governance.target_for(None if service == "*" else service, priority), strict=True)
         )
         values = {field: str(current[field]) for field in FIELDS}
     return render_template(
@@ -52,5 +55,5 @@ def edit():
         priority=priority,
         values=values,
         errors=errors,
-        priorities=list(sla.DEFAULTS),
+        priorities=list(governance.SLA_DEFAULTS),
     ), (422 if errors else 200)

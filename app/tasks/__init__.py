@@ -1,7 +1,6 @@
 """Role holders' pages: the inbox, task forms, starting processes, my requests and the instance page."""
 
-from flask import Blueprint
+from app.tasks import instance_views, views  # noqa: F401 - the views register themselves on bp
+from app.tasks.blueprint import bp
 
-bp = Blueprint("tasks", __name__)
-
-from app.tasks import instance_views, views  # noqa: E402,F401 - the views register themselves on bp
+__all__ = ["bp"]

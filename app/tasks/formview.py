@@ -12,10 +12,9 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.auth.templating import display_value, form_text, local_input_value, ui_locale, ui_timezone
-from app.services import forms as form_service
-from app.services import pickers, records
+from app.services import registries, workflow
+from app.services.core import FieldDef, FormDef
 from app.services.errors import NotFound
-from app.services.formdefs import FieldDef, FormDef
 
 
 def locale_and_zone() -> dict[str, str]:
@@ -85,15 +84,15 @@ def picker_choices(form: FormDef | None) -> dict[str, list[tuple[str, str]]]:
         return choices
     for field in form.fields:
         if field.widget == "ci_picker" and "ci" not in choices:
-            choices["ci"] = [(ci.code, f"{ci.code} · {ci.name}") for ci in records.list_cis()]
+            choices["ci"] = [(ci.code, f"{ci.code} · {ci.name}") for ci in registries.list_cis()]
         elif field.widget == "user_picker":
             key = f"users:{field.role}" if field.role else "users"
             if key not in choices:
-                choices[key] = [(o.value, o.label) for o in pickers.user_options(role=field.role)]
+                choices[key] = [(o.value, o.label) for o in registries.user_options(role=field.role)]
         elif field.widget == "known_error_picker" and "known_errors" not in choices:
-            choices["known_errors"] = [(o.value, o.label) for o in pickers.known_error_options()]
+            choices["known_errors"] = [(o.value, o.label) for o in registries.known_error_options()]
         elif field.widget == "article_picker" and "articles" not in choices:
-            choices["articles"] = [(o.value, o.label) for o in pickers.article_options(current_user)]
+            choices["articles"] = [(o.value, o.label) for o in registries.article_options(current_user)]
     return choices
 
 
@@ -115,7 +114,7 @@ def field_index(form_names) -> dict[str, FieldDef]:
         if not name:
             continue
         try:
-            form = form_service.get_form(name)
+            form = workflow.get_form(name)
         except NotFound:  # a form removed since the step ran: fall back to raw keys
             continue
         for field in form.fields:
@@ -134,7 +133,7 @@ def label_of(name: str, index: dict[str, FieldDef]) -> str:
 def context_items(keys, data: dict, index: dict[str, FieldDef]) -> list[tuple[str, str]]:
     """``(label, text)`` for each context key that has a value in the instance's data."""
     items = []
-    ci_labels = records.ci_names(_ci_codes(keys, data, index))
+    ci_labels = registries.ci_names(_ci_codes(keys, data, index))
     for key in keys:
         if key not in data or data[key] in (None, "", []):
             continue

@@ -7,11 +7,10 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.errors import plain
-from app.services import forms as form_service
-from app.services import instances as instance_service
+from app.services import workflow
 from app.services.errors import InvalidInput, ProcessProblem
-from app.services.related import related_records
-from app.tasks import bp
+from app.services.workflow import related_records
+from app.tasks.blueprint import bp
 from app.tasks.formview import (
     auto_texts,
     data_items,
@@ -29,7 +28,7 @@ STATUSES = ("running", "completed", "cancelled")
 @login_required
 def start_list():
     """The processes this user may start, with what their start forms are for."""
-    options = instance_service.startable_processes(current_user)
+    options = workflow.startable_processes(current_user)
     return render_template("tasks/start_list.html", options=options)
 
 
@@ -37,12 +36,12 @@ def start_list():
 @login_required
 def start(process_id: str):
     """Show a process's start form; on POST start the process and go to the new instance."""
-    form = instance_service.start_form(current_user, process_id)
+    form = workflow.start_form(current_user, process_id)
     if request.method == "GET":
         return _render_start(process_id, form, initial_values(form), {}, None)
-    data = form_service.parse_form_input(form, request.form) if form else {}
+    data = workflow.parse_form_input(form, request.form) if form else {}
     try:
-        instance = instance_service.start_process(current_user, process_id, data, **locale_and_zone())
+        instance = workflow.start_process(current_user, process_id, data, **locale_and_zone())
     except InvalidInput as exc:
         values = submitted_values(form, request.form)
         return _render_start(process_id, form, values, plain(exc.field_errors), plain(exc.message)), 422
@@ -73,7 +72,7 @@ def requests():
     status = request.args.get("status") or None
     status = status if status in STATUSES else None
     page = request.args.get("page", 1, type=int) or 1
-    result = instance_service.my_requests(
+    result = workflow.my_requests(
         current_user, status=status, page=max(page, 1), per_page=current_app.config.get("PAGE_SIZE", 25)
     )
     return render_template("tasks/requests.html", page=result, status=status or "", statuses=STATUSES)
@@ -83,8 +82,8 @@ def requests():
 @login_required
 def instance(instance_id: int):
     """One instance: key facts, the highlighted diagram, the open tasks and the history."""
-    instance = instance_service.get_instance(current_user, instance_id)
-    history = instance_service.instance_history(current_user, instance)
+    instance = workflow.get_instance(current_user, instance_id)
+    history = workflow.instance_history(current_user, instance)
     index = field_index(entry.form for entry in history)
     entries = [(entry, data_items(entry.data, index)) for entry in history]
     open_tasks = [task for task in instance.tasks if task.status == "open"]
@@ -101,6 +100,6 @@ def instance(instance_id: int):
 @login_required
 def diagram(instance_id: int):
     """The BPMN text of the version the instance runs on (the diagram viewer loads it)."""
-    instance = instance_service.get_instance(current_user, instance_id)
-    xml = instance_service.diagram_xml(current_user, instance)
+    instance = workflow.get_instance(current_user, instance_id)
+    xml = workflow.diagram_xml(current_user, instance)
     return Response(xml, mimetype="application/xml", headers={"Cache-Control": "private, max-age=300"})

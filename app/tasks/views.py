@@ -12,11 +12,9 @@ from flask_login import current_user, login_required
 from app.auth.views import safe_next
 from app.errors import plain
 from app.roles import REQUESTER
-from app.services import forms as form_service
-from app.services import instances as instance_service
-from app.services import tasks as task_service
+from app.services import workflow
 from app.services.errors import Conflict, InvalidInput, ProcessProblem
-from app.tasks import bp
+from app.tasks.blueprint import bp
 from app.tasks.formview import (
     auto_texts,
     context_items,
@@ -56,7 +54,7 @@ def inbox():
     sort = request.args.get("sort", "due")
     sort = sort if sort in SORTS else "due"
     q = (request.args.get("q") or "").strip()
-    page = task_service.inbox(
+    page = workflow.inbox(
         current_user,
         role=role,
         scope=scope,
@@ -75,15 +73,15 @@ def inbox():
 @login_required
 def task(task_id: int):
     """Show a task's context and form; on POST complete it (422 with every typed value kept on errors)."""
-    task = task_service.get_task(current_user, task_id)
-    form = form_service.form_for_task(task)
+    task = workflow.get_task(current_user, task_id)
+    form = workflow.form_for_task(task)
     if request.method == "GET":
         prefill = {**task.instance.data, **(task.data or {})}
         return _render_task(task, form, initial_values(form, prefill), {}, None)
-    data = form_service.parse_form_input(form, request.form)
+    data = workflow.parse_form_input(form, request.form)
     typed = submitted_values(form, request.form)
     try:
-        instance_service.complete_task(current_user, task.id, data, **locale_and_zone())
+        workflow.complete_task(current_user, task.id, data, **locale_and_zone())
     except InvalidInput as exc:
         return _render_task(task, form, typed, plain(exc.field_errors), plain(exc.message)), 422
     except ProcessProblem as exc:
@@ -98,11 +96,11 @@ def task(task_id: int):
 def _render_task(task, form, values: dict, errors: dict, message: str | None) -> str:
     """The task page: instance context on the left, the form (or who completed it) on the right."""
     instance = task.instance
-    history = instance_service.instance_history(current_user, instance)
+    history = workflow.instance_history(current_user, instance)
     index = field_index([entry.form for entry in history] + [task.form])
     reassign_to = []
-    if task.status == "open" and task_service.can_reassign(current_user, task):
-        reassign_to = [user for user in task_service.candidates(task) if user.id != task.assignee_id]
+    if task.status == "open" and workflow.can_reassign(current_user, task):
+        reassign_to = [user for user in workflow.task_candidates(task) if user.id != task.assignee_id]
     return render_template(
         "tasks/task.html",
         task=task,
@@ -128,7 +126,7 @@ def _back(task_id: int) -> str:
 def claim(task_id: int):
     """Take the task so colleagues see it is being worked on."""
     try:
-        task = task_service.claim(current_user, task_id)
+        task = workflow.claim_task(current_user, task_id)
     except Conflict as exc:
         flash(plain(exc.message), "warning")
     else:
@@ -142,7 +140,7 @@ def claim(task_id: int):
 def release(task_id: int):
     """Give the task back to its role's queue."""
     try:
-        task = task_service.release(current_user, task_id)
+        task = workflow.release_task(current_user, task_id)
     except Conflict as exc:
         flash(plain(exc.message), "warning")
     else:
@@ -155,7 +153,7 @@ def release(task_id: int):
 def reassign(task_id: int):
     """Hand the task to another holder of its role (managers of the role only)."""
     try:
-        task = task_service.reassign(current_user, task_id, request.form.get("username", ""))
+        task = workflow.reassign_task(current_user, task_id, request.form.get("username", ""))
     except (Conflict, InvalidInput) as exc:
         flash(plain(exc.message), "warning")
     else:

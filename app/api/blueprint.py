@@ -1,0 +1,5 @@
+"""The ``api`` blueprint object, on which the view modules of this package register their routes."""
+
+from flask import Blueprint
+
+bp = Blueprint("api", __name__)

@@ -1,0 +1,5 @@
+"""The ``processes`` blueprint object, on which the view modules of this package register their routes."""
+
+from flask import Blueprint
+
+bp = Blueprint("processes", __name__)

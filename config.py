@@ -75,6 +75,8 @@ class TestingConfig(Config):
     SCHEDULER_ENABLED = False
     SCRIPT_WALL_SECONDS = 5.0
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # noqa: S105 - a method name; fast hashes keep tests quick
+    #: A write to SQLite outside a service command raises (app/services/core/unit.py) instead of a log line.
+    SQLITE_STRICT_WRITES = True
 
 
 class ProductionConfig(Config):

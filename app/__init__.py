@@ -7,8 +7,7 @@ from pathlib import Path
 
 from flask import Flask, has_request_context, request, session
 from flask_login import current_user
-from sqlalchemy import event
-from sqlalchemy.engine import Engine as SAEngine
+from werkzeug.routing import IntegerConverter
 
 from app.extensions import babel, csrf, db, login_manager, migrate
 from config import Config, config_from_env
@@ -37,19 +36,6 @@ def create_app(config_class: type[Config] | Config | None = None, **overrides) -
     return app
 
 
-@event.listens_for(SAEngine, "connect")
-def _sqlite_pragmas(dbapi_connection, _record) -> None:
-    """SQLite: WAL journal, enforced foreign keys, and a busy timeout instead of instant 'locked' errors."""
-    if type(dbapi_connection).__module__.startswith("sqlite3"):
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        # In WAL mode NORMAL never corrupts the database; only a power cut can lose the last commits.
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=10000")
-        cursor.close()
-
-
 def _select_locale() -> str | None:
     """Session choice, then the user's saved choice, then Accept-Language.
 
@@ -75,7 +61,16 @@ def _select_timezone() -> str | None:
     return None
 
 
+class _BoundedInt(IntegerConverter):
+    """``<int:...>`` up to the largest id the databases store (2**63 - 1); anything bigger is a 404."""
+
+    def __init__(self, map, *args, **kwargs) -> None:  # noqa: A002 - werkzeug's signature
+        kwargs.setdefault("max", 2**63 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
 def _register_extensions(app: Flask) -> None:
+    app.url_map.converters["int"] = _BoundedInt
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
     csrf.init_app(app)
@@ -88,21 +83,28 @@ def _register_extensions(app: Flask) -> None:
 
     @app.before_request
     def _protect_forms() -> None:
-        """CSRF on every state-changing request, except API calls authenticated by a bearer token."""
-        if request.method in {"GET", "HEAD", "OPTIONS"}:
+        """CSRF on every state-changing request that carries a session, except API calls with a bearer token.
+
+        A request for no route answers 404/405 (not a CSRF error); an API call nobody is signed in for
+        answers 401: a forged request needs the victim's session, which such a call does not have.
+        """
+        if request.method in {"GET", "HEAD", "OPTIONS"} or request.routing_exception is not None:
             return
-        if request.blueprint == "api" and request.headers.get("Authorization", "").startswith("Bearer "):
+        bearer = request.headers.get("Authorization", "").startswith("Bearer ")
+        if request.blueprint == "api" and (bearer or not current_user.is_authenticated):
             return
         csrf.protect()
 
 
 def _register_runtime(app: Flask) -> None:
-    from app.services.core import Runtime
+    from app.services.core import Runtime, unit_settings
     from app.services.governance import LOOKUPS
 
     app.config.setdefault("INSTANCE_PATH", app.instance_path)
     # BPMN expressions may call the SLA table's lookups (sla_duration...): the runtime is given them here.
     app.extensions["itsm_runtime"] = Runtime.from_config(app.config, lookups=LOOKUPS)
+    # SQLite: a write outside a command fails in the tests (it would risk "database is locked" under load).
+    unit_settings.strict = bool(app.config.get("SQLITE_STRICT_WRITES"))
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -9,6 +9,7 @@ from app.extensions import db
 from app.models import User
 from app.roles import ROLES
 from app.services import governance
+from app.services.core import command
 
 DEMO_PASSWORD = "demo"  # noqa: S105 - published demo credential, documented in the README
 
@@ -47,6 +48,7 @@ def _all_demo_users() -> dict[str, tuple[str, set[str], set[str]]]:
     return cast
 
 
+@command
 def seed_demo() -> list[str]:
     """Create the roles, demo users and CIs that do not exist yet; returns the usernames created."""
 

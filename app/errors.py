@@ -9,6 +9,8 @@ from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_babel.speaklater import LazyString
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from app.extensions import db
@@ -24,6 +26,7 @@ TITLES = {
     405: "Method not allowed",
     409: "Conflict",
     413: "Request too large",
+    503: "Busy",
     422: "Invalid input",
     500: "Internal error",
 }
@@ -87,6 +90,34 @@ def register_error_handlers(app: Flask) -> None:
             return exc.get_response()
         status = exc.code or 500
         return error_response(status, (exc.name or "error").lower().replace(" ", "_"), exc.description or "")
+
+    @app.errorhandler(OperationalError)
+    def _database_busy(exc: OperationalError):
+        db.session.rollback()
+        if "locked" not in str(exc.orig).lower() and "busy" not in str(exc.orig).lower():
+            return _crash(exc)
+        log.warning("database busy on %s %s: %s", request.method, request.path, exc.orig)
+        response, status = error_response(
+            503, "busy", _("The platform is busy right now. Nothing was saved; please try again.")
+        )
+        response = app.make_response((response, status))
+        response.headers["Retry-After"] = "2"
+        return response
+
+    @app.errorhandler(StaleDataError)
+    @app.errorhandler(IntegrityError)
+    def _concurrent_change(exc: Exception):
+        # A row changed or was created by a concurrent command after this one read it: nothing was saved.
+        db.session.rollback()
+        log.warning("concurrent change on %s %s: %s", request.method, request.path, exc)
+        message = _("Someone else changed this at the same time. Nothing was saved; reload and try again.")
+        return error_response(409, "conflict", message)
+
+    @app.errorhandler(DataError)
+    def _out_of_range(exc: DataError):
+        db.session.rollback()
+        log.warning("value the database refuses on %s %s: %s", request.method, request.path, exc.orig)
+        return error_response(400, "bad_value", _("A value in the request is out of range."))
 
     @app.errorhandler(Exception)
     def _crash(exc: Exception):

@@ -87,7 +87,10 @@ def run_migrations_online():
 
     connectable = get_engine()
 
-    with connectable.connect() as connection:
+    from app.services.core import writing
+
+    # A migration writes (the audit head's first row...): on SQLite it takes the write lock like a command.
+    with writing(), connectable.connect() as connection:
         context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
 
         with context.begin_transaction():

@@ -135,6 +135,16 @@ def as_user(app: Flask):
     return _as
 
 
+def direct_writes():
+    """Write to the database straight from a test (tampering, odd states set up by hand) as commands do.
+
+    On SQLite a write outside a service command raises in the test suite (app/services/core/unit.py).
+    """
+    from app.services.core import writing
+
+    return writing()
+
+
 def user(username: str):
     """The User row of a demo user (inside an app context)."""
     from sqlalchemy import select

@@ -7,6 +7,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import AuditEvent
 from tests import journey
+from tests.conftest import direct_writes
 
 
 def text(response) -> str:
@@ -42,7 +43,7 @@ def test_verify_chain_reports_intact_then_tampered(app, as_user):
     auditor = as_user("auditor")
     ok = text(auditor.get("/audit/verify", headers={"Accept-Language": "en"}))
     assert 'data-chain="ok"' in ok and "The audit log is intact." in ok
-    with app.app_context():
+    with app.app_context(), direct_writes():
         event = db.session.scalar(select(AuditEvent).order_by(AuditEvent.sequence))
         event.payload = dict(event.payload, data={"title": "rewritten"})
         db.session.commit()

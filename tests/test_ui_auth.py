@@ -7,7 +7,7 @@ import re
 import pytest
 
 from app.extensions import db
-from tests.conftest import user
+from tests.conftest import direct_writes, user
 
 
 def text(response) -> str:
@@ -124,7 +124,7 @@ def test_keyboard_shortcuts_are_documented_on_every_page(as_user):
 
 
 def test_disabled_user_cannot_sign_in(app, client):
-    with app.app_context():
+    with app.app_context(), direct_writes():
         user("l3").active = False
         db.session.commit()
     response = client.post("/login", data={"username": "l3", "password": "demo"})

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import HumanTask, ProcessInstance, User
 from tests import journey
+from tests.conftest import direct_writes
 
 
 def form_data(values: dict) -> dict:
@@ -243,10 +244,10 @@ def test_times_are_typed_and_shown_in_each_users_zone(app, as_user):
         assert (
             db.session.get(ProcessInstance, instance_id).data["occurred_at"].startswith("2026-11-21T01:30:00")
         )
-        desk_user = db.session.scalar(select(User).where(User.username == "desk"))
         classify = open_task(app, instance_id, "classify_incident")
-        assert "2026-11-21 09:30" in text(desk.get(f"/tasks/{classify}"))
-        desk_user.timezone = "Europe/London"
+    assert "2026-11-21 09:30" in text(desk.get(f"/tasks/{classify}"))
+    with app.app_context(), direct_writes():
+        db.session.scalar(select(User).where(User.username == "desk")).timezone = "Europe/London"
         db.session.commit()
     page = text(desk.get(f"/tasks/{classify}"))
     assert "2026-11-21 01:30" in page and "Europe/London" in page

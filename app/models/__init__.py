@@ -4,7 +4,7 @@ from app.models._types import utc_now
 from app.models.audit import AuditEvent, AuditHead
 from app.models.cmdb import CIHistory, CIRelation
 from app.models.knowledge import Article, ArticleAttachment, KnownError
-from app.models.messaging import MessageSubscription, Notification, OutboxMessage, RecordLink
+from app.models.messaging import MessageDelivery, MessageSubscription, Notification, OutboxMessage, RecordLink
 from app.models.records import ConfigurationItem, KeyCounter
 from app.models.schedules import Schedule, SlaTarget
 from app.models.users import Membership, Role, User
@@ -22,6 +22,7 @@ __all__ = [
     "KeyCounter",
     "KnownError",
     "Membership",
+    "MessageDelivery",
     "MessageSubscription",
     "Notification",
     "OutboxMessage",

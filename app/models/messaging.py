@@ -39,6 +39,23 @@ class OutboxMessage(db.Model):
     target_instance = relationship("ProcessInstance", foreign_keys=[target_instance_id])
 
 
+class MessageDelivery(db.Model):
+    """That an outbox event was delivered, written in the delivering transaction: one row per event, ever.
+
+    The unique event id makes a second delivery of the same event fail at commit whatever the interleaving
+    of deliverers (request thread, scheduler, another worker), so its effects (a second RFC) never land.
+    """
+
+    __tablename__ = "message_delivery"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(36), unique=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("outbox_message.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(16))
+    target_instance_id: Mapped[int | None] = mapped_column(ForeignKey(_INSTANCE))
+    delivered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+
+
 class MessageSubscription(db.Model):
     """A message catch event an instance waits on, with the correlation values it expects."""
 

@@ -1,7 +1,8 @@
 """What every service stands on; imports nothing of the other service packages.
 
 - runtime:    ``Runtime``, ``get_runtime`` — engine, form catalogue, parsed process packages, clock
-- unit:       ``command`` (a command commits once or leaves nothing behind), ``json_safe``
+- unit:       ``command`` / ``writing`` (a command commits once or leaves nothing behind; on SQLite it
+              holds the write lock), ``in_command``, ``json_safe``, ``unit_settings``
 - keys:       ``next_key``, ``next_record_key``, ``prefix_for`` — business keys such as INC-2026-000123
 - formdefs:   ``FormDef``, ``FieldDef``, ``FormCatalog``, ``parse_form``, ``pick``, ``WIDGETS``, ``PICKERS``
 - catalogues: ``label``, ``choices``, ``both`` and the code lists (CI classes, statuses, categories...)
@@ -35,7 +36,8 @@ from app.services.core.notices import (
 )
 from app.services.core.runtime import Runtime, get_runtime
 from app.services.core.search import like_pattern, where_words, words
-from app.services.core.unit import command, json_safe
+from app.services.core.unit import Settings as unit_settings
+from app.services.core.unit import command, in_command, json_safe, writing
 
 __all__ = [
     "ARTICLE_STATES",
@@ -56,6 +58,7 @@ __all__ = [
     "choices",
     "command",
     "get_runtime",
+    "in_command",
     "json_safe",
     "label",
     "like_pattern",
@@ -69,7 +72,9 @@ __all__ = [
     "prefix_for",
     "render_text",
     "resolve_recipients",
+    "unit_settings",
     "unread_count",
     "where_words",
     "words",
+    "writing",
 ]

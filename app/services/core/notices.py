@@ -17,6 +17,7 @@ from sqlalchemy import func, select, update
 from app.extensions import db
 from app.models import HumanTask, Membership, Notification, ProcessInstance, User
 from app.roles import REQUESTER, ROLES
+from app.services.core.unit import command
 
 _PLACEHOLDER = re.compile(r"\{([a-zA-Z_][a-zA-Z0-9_]*)\}")
 MAX_TEXT = 2000
@@ -102,6 +103,7 @@ def list_notices(user: User, *, unread_only: bool = False, page: int = 1, per_pa
     return db.paginate(query.order_by(Notification.id.desc()), page=page, per_page=per_page, error_out=False)
 
 
+@command
 def mark_read(user: User, ids: Iterable[int] | None, at: datetime) -> int:
     """Mark the user's notices read (all of them when ``ids`` is None); other users' notices are untouched."""
     statement = update(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))

@@ -81,6 +81,7 @@ def apply_change(
     return changed
 
 
+@command
 def record_change_note(
     actor: User | None,
     change_key: str,

@@ -11,10 +11,12 @@ import logging
 from datetime import timedelta
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
-from app.models import OutboxMessage
+from app.models import MessageDelivery, OutboxMessage
 from app.services.core.runtime import get_runtime
+from app.services.core.unit import command
 from app.services.workflow import deliveries
 from app.services.workflow.messages import link
 from app.services.workflow.transaction import Transaction
@@ -22,6 +24,8 @@ from app.services.workflow.transaction import Transaction
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS_BACKOFF = timedelta(minutes=30)
+#: Final states of a message: it reached a receiver, or was noted on the record it names.
+DELIVERED = ("delivered", "noted")
 
 
 def deliver_pending(limit: int = 100) -> int:
@@ -43,22 +47,27 @@ def deliver_pending(limit: int = 100) -> int:
             break
         try:
             deliver_message(message_id)
-        except Exception:  # one broken message must not block the others; it stays due and is retried
+        except Exception as exc:  # one broken message must not block the others; it stays due and is retried
             db.session.rollback()
             log.exception("delivering outbox message %s failed", message_id)
-            _mark_failed(message_id)
+            mark_failed(message_id, f"the delivery raised {type(exc).__name__}; see the server log")
         handled += 1
     return handled
 
 
-def _mark_failed(message_id: int) -> None:
-    row = db.session.get(OutboxMessage, message_id)
-    if row is not None:
-        row.attempts += 1
-        row.status = "undeliverable"
-        row.last_error = "the delivery raised an error; see the server log"
-        row.next_attempt_at = get_runtime().now() + _backoff(row.attempts)
-        db.session.commit()
+@command
+def mark_failed(message_id: int, reason: str) -> None:
+    """Record a failed delivery attempt and when to try again — unless the message was delivered meanwhile
+    (by another worker, the scheduler or the request thread): a delivered message is never downgraded."""
+    row = db.session.scalar(select(OutboxMessage).where(OutboxMessage.id == message_id).with_for_update())
+    if row is None or row.status in DELIVERED:
+        db.session.rollback()
+        return
+    row.attempts += 1
+    row.status = "undeliverable"
+    row.last_error = reason[:2000]
+    row.next_attempt_at = get_runtime().now() + _backoff(row.attempts)
+    db.session.commit()
 
 
 def _backoff(attempts: int) -> timedelta:
@@ -66,11 +75,27 @@ def _backoff(attempts: int) -> timedelta:
 
 
 def deliver_message(message_id: int) -> str:
-    """Deliver one message (one transaction); returns its new status. Delivering twice does nothing."""
+    """Deliver one message (one transaction); returns its new status. Delivering twice does nothing.
+
+    The message row is claimed first (locked; skipped when another deliverer holds it) and its delivery is
+    recorded under the event's unique id in the same transaction: a second delivery of the event fails there
+    and leaves nothing behind.
+    """
+    try:
+        return _deliver(message_id)
+    except IntegrityError:
+        db.session.rollback()
+        delivered = db.session.scalar(select(OutboxMessage.status).where(OutboxMessage.id == message_id))
+        if delivered in DELIVERED:
+            return delivered
+        raise
+
+
+def _deliver(message_id: int) -> str:
     with Transaction() as txn:
         query = select(OutboxMessage).where(OutboxMessage.id == message_id).with_for_update(skip_locked=True)
         row = db.session.scalar(query)
-        if row is None or row.status in ("delivered", "noted"):
+        if row is None or row.status in DELIVERED:
             return row.status if row else "locked"
         status, target, error = deliveries.route(txn, row)
         row.attempts += 1
@@ -79,8 +104,18 @@ def deliver_message(message_id: int) -> str:
         if target is not None:
             row.target_instance_id = target.id
             link(row, target, txn.now)
-        if status in ("delivered", "noted"):
+        if status in DELIVERED:
             row.delivered_at = txn.now
+            db.session.add(
+                MessageDelivery(
+                    event_id=row.event_id,
+                    message_id=row.id,
+                    status=status,
+                    target_instance_id=target.id if target is not None else None,
+                    delivered_at=txn.now,
+                )
+            )
+            db.session.flush()  # a second delivery of this event stops here, before anything commits
         else:
             row.next_attempt_at = txn.now + _backoff(row.attempts)
     return status
@@ -94,6 +129,7 @@ def undeliverable_messages(page: int = 1, per_page: int = 50):
     return db.paginate(query, page=page, per_page=per_page, error_out=False)
 
 
+@command
 def retry_message(message_id: int) -> str:
     """Try one message again now."""
     row = db.session.get(OutboxMessage, message_id)

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import ProcessVersion, Schedule, Timer, User
 from app.services.core.runtime import get_runtime
+from app.services.core.unit import command
 from app.services.errors import Forbidden, NotFound, ProcessProblem
 from app.services.workflow.pipeline import Command
 from app.services.workflow.starting import current_version, start_as_platform
@@ -98,6 +99,7 @@ def sync_from_packages(packages: dict, now: datetime) -> None:
         row.enabled = False
 
 
+@command
 def _claim(now: datetime, owner: str) -> list[int]:
     query = (
         select(Schedule)
@@ -158,6 +160,7 @@ def _start_occurrence(schedule_id: int, owner: str) -> bool:
     return True
 
 
+@command
 def _release(schedule_id: int, owner: str) -> None:
     row = db.session.get(Schedule, schedule_id)
     if row is not None and row.lease_owner == owner:

@@ -12,6 +12,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from app.extensions import db
 from app.models import Timer
 from app.services.core.runtime import get_runtime
+from app.services.core.unit import command
 from app.services.errors import Conflict
 from app.services.workflow.pipeline import Command
 
@@ -24,6 +25,7 @@ def worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"[:64]
 
 
+@command
 def _claim(limit: int, owner: str, lease: timedelta) -> list[int]:
     """Lease up to ``limit`` due timers (PostgreSQL: SKIP LOCKED so that workers never wait on each other)."""
     now = get_runtime().now()

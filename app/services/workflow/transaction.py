@@ -25,6 +25,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from app.extensions import db
 from app.models import HumanTask, ProcessInstance, User
 from app.services.core.runtime import Runtime, get_runtime
+from app.services.core.unit import writing
 from app.services.errors import Conflict, NotFound, ProcessProblem
 from app.services.governance import audit
 from app.services.workflow import steps
@@ -38,15 +39,21 @@ class Transaction:
         self.runtime: Runtime = get_runtime()
         #: The command's time: every row and the audit event it writes carry it.
         self.now: datetime = self.runtime.now()
+        self._writing = writing()
 
     def __enter__(self) -> Transaction:
+        self._writing.__enter__()
+        self.now = self.runtime.now()
         return self
 
     def __exit__(self, exc_type, exc, tb) -> bool:
-        if exc_type is not None:
-            db.session.rollback()
-            return False
-        self.commit()
+        try:
+            if exc_type is not None:
+                db.session.rollback()
+            else:
+                self.commit()
+        finally:
+            self._writing.__exit__(None, None, None)
         return False
 
     def lock(self, instance_id: int) -> ProcessInstance:

@@ -8,6 +8,7 @@ from app.extensions import db
 from app.models import AuditEvent, AuditHead
 from app.services.governance import verify_chain
 from tests import journey
+from tests.conftest import direct_writes
 from tests.test_api_incident import complete, only_task, start
 
 
@@ -37,7 +38,7 @@ def test_each_command_records_actor_input_and_resulting_tasks(app, as_user):
 
 def test_an_edited_event_is_found(app, as_user):
     _journey(as_user)
-    with app.app_context():
+    with app.app_context(), direct_writes():
         first = db.session.scalar(select(AuditEvent).order_by(AuditEvent.sequence))
         db.session.execute(
             update(AuditEvent)
@@ -52,7 +53,7 @@ def test_an_edited_event_is_found(app, as_user):
 
 def test_a_removed_last_event_is_found(app, as_user):
     _journey(as_user)
-    with app.app_context():
+    with app.app_context(), direct_writes():
         head = db.session.get(AuditHead, 1)
         db.session.execute(delete(AuditEvent).where(AuditEvent.sequence == head.sequence))
         db.session.commit()
@@ -94,7 +95,7 @@ def test_replay_reproduces_every_step_of_a_history(app, as_user):
 
 def test_replay_shows_where_a_recorded_input_no_longer_gives_the_recorded_outcome(app, as_user):
     instance = _full_journey(as_user)
-    with app.app_context():
+    with app.app_context(), direct_writes():
         classify = db.session.scalar(
             select(AuditEvent).where(AuditEvent.payload["element_id"].as_string() == "classify_incident")
         )
@@ -137,7 +138,7 @@ def _recompute_chain_as_an_intruder():
 def test_signed_checkpoint_catches_a_full_recompute(app, as_user, runner):
     _journey(as_user)
     assert "Checkpoint written" in runner.invoke(args=["audit", "checkpoint"]).output
-    with app.app_context():
+    with app.app_context(), direct_writes():
         assert verify_chain().ok
         _recompute_chain_as_an_intruder()
         report = verify_chain()
@@ -147,7 +148,7 @@ def test_signed_checkpoint_catches_a_full_recompute(app, as_user, runner):
 def test_signed_checkpoint_catches_a_cut_off_tail(app, as_user, runner):
     _journey(as_user)
     runner.invoke(args=["audit", "checkpoint"])
-    with app.app_context():
+    with app.app_context(), direct_writes():
         first = db.session.scalar(select(AuditEvent).order_by(AuditEvent.sequence))
         db.session.execute(delete(AuditEvent).where(AuditEvent.sequence > first.sequence))
         db.session.execute(

@@ -11,7 +11,7 @@ from app.extensions import db
 from app.models import AuditEvent, CIHistory, CIRelation, ConfigurationItem
 from app.services import registries
 from app.services.errors import InvalidInput
-from tests.conftest import user
+from tests.conftest import direct_writes, user
 from tests.documents import record_instance
 
 EN = {"Accept-Language": "en"}
@@ -183,7 +183,7 @@ def test_the_api_gives_a_ci_with_relations_history_and_paged_search(as_user):
 
 
 def test_apply_change_writes_history_under_the_change_key(app):
-    with app.app_context():
+    with app.app_context(), direct_writes():
         record_instance("change", "CHG-2026-000042")
         db.session.commit()
         actor = user("config_operator")
@@ -209,7 +209,7 @@ def test_apply_change_writes_history_under_the_change_key(app):
 
 
 def test_apply_change_inside_a_callers_transaction_and_its_checks(app):
-    with app.app_context():
+    with app.app_context(), direct_writes():
         record_instance("change", "CHG-2026-000043")
         record_instance("incident", "INC-2026-000043")
         db.session.commit()

@@ -12,7 +12,7 @@ from app.extensions import db
 from app.models import KnownError
 from app.services import registries
 from app.services.errors import InvalidInput
-from tests.conftest import user
+from tests.conftest import direct_writes, user
 from tests.documents import record_instance
 
 EN = {"Accept-Language": "en"}
@@ -98,7 +98,7 @@ def test_a_problem_expert_records_and_updates_a_known_error(as_user, app):
 
 
 def test_the_problem_process_records_one_known_error_per_problem(app):
-    with app.app_context():
+    with app.app_context(), direct_writes():
         record_instance("problem", "PRB-2026-000007")
         db.session.commit()
         data = {

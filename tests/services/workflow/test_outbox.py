@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import AuditEvent, HumanTask, Notification, OutboxMessage, ProcessInstance, RecordLink
 from app.services import workflow
-from tests.conftest import ROOT, make_app, prepare_database, sign_in
+from tests.conftest import ROOT, direct_writes, make_app, prepare_database, sign_in
 
 FIXTURE = ROOT / "tests" / "fixtures" / "messaging_platform"
 
@@ -108,7 +108,7 @@ def test_the_starter_may_not_do_a_step_separated_from_them(msg_app):
 
 
 def test_a_message_nobody_takes_is_kept_and_shown_to_admins(msg_app):
-    with msg_app.app_context():
+    with msg_app.app_context(), direct_writes():
         db.session.add(OutboxMessage(event_id="e-1", name="nobody_listens", payload={"x": 1}, correlation={}))
         db.session.commit()
         assert workflow.deliver_pending() == 1
@@ -122,7 +122,7 @@ def test_a_message_nobody_takes_is_kept_and_shown_to_admins(msg_app):
 def test_a_reply_to_a_record_that_no_longer_waits_is_noted_on_it(msg_app):
     requester = client_for(msg_app, "requester")
     asker = requester.post("/api/v1/processes/asker/instances", json={"data": {"title": "t"}}).get_json()
-    with msg_app.app_context():
+    with msg_app.app_context(), direct_writes():
         db.session.add(
             OutboxMessage(
                 event_id="e-2",

@@ -13,7 +13,7 @@ from app.models import AuditEvent, HumanTask, ProcessInstance, Schedule
 from app.services import workflow
 from app.services.core import get_runtime
 from app.services.workflow import deploy_directory
-from tests.conftest import ROOT, make_app, prepare_database, sign_in
+from tests.conftest import ROOT, direct_writes, make_app, prepare_database, sign_in
 
 FIXTURE = ROOT / "tests" / "fixtures" / "schedule_platform"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -31,7 +31,7 @@ def sched_app(tmp_path):
         FORMS_DIR=str(FIXTURE / "forms"),
     )
     prepare_database(app)
-    with app.app_context():
+    with app.app_context(), direct_writes():
         get_runtime().clock = lambda: at(2026, 12, 30, 12, 0)
         deploy_directory(author="tests")  # the schedule is read on deploy
         yield app

@@ -11,7 +11,7 @@ from app.extensions import db
 from app.models import AuditEvent, HumanTask, Timer
 from app.services import workflow
 from app.services.core import get_runtime
-from tests.conftest import ROOT, make_app, prepare_database, user
+from tests.conftest import ROOT, direct_writes, make_app, prepare_database, user
 
 FIXTURE = ROOT / "tests" / "fixtures" / "timer_platform"
 
@@ -24,7 +24,7 @@ def timer_app(tmp_path):
         FORMS_DIR=str(FIXTURE / "forms"),
     )
     prepare_database(app)
-    with app.app_context():
+    with app.app_context(), direct_writes():
         yield app
         db.session.remove()
         db.engine.dispose()
